@@ -1,0 +1,92 @@
+# SmolLM2 recipe: a thin dispatcher over `python -m smolrecipe`. `make help` lists every target.
+# Variables: RECIPE (tiny | smollm2-135M | smollm2-360M | smollm2-1.7B), STAGE, ENGINE (auto|local|nanotron),
+# DRY_RUN=1, FROM, FRACTION, SHAPE, STEPS, MODEL, SUITE, REPO. Outputs go to outputs/ (SMOLRECIPE_OUTPUTS).
+
+RECIPE   ?= tiny
+STAGE    ?= 1
+ENGINE   ?= auto
+FRACTION ?= 0.2
+SHAPE    ?= 1-sqrt
+SUITE    ?= tiny
+VENV     ?= .venv
+PYTHON   := $(VENV)/bin/python
+SMOL     := PYTHONPATH=src $(PYTHON) -m smolrecipe
+DRY      := $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,)
+export HF_HUB_DISABLE_TELEMETRY := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup setup-gpu lock test demo versions tokenizer check data plan pretrain long-context cooldown \
+        average convert sft dpo eval push scaling report bench clean
+
+help: ## list the targets
+	@echo "usage: make <target> [RECIPE=tiny] [VAR=value ...]"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
+
+setup: ## create/update .venv: torch CPU first, then the pinned stack (idempotent)
+	@bash scripts/setup_env.sh
+
+setup-gpu: ## create .venv-gpu with nanotron + datatrove at pinned commits and flash-attn (GPU nodes)
+	@bash scripts/setup_gpu_env.sh
+
+lock: setup ## rewrite requirements/constraints.txt from the working .venv
+	@{ head -2 requirements/constraints.txt; $(PYTHON) -m pip freeze --exclude-editable | grep -v '^smolrecipe'; } > requirements/constraints.txt.tmp && mv requirements/constraints.txt.tmp requirements/constraints.txt
+
+test: setup ## run the test suite offline (under 15 minutes on 2 cores)
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONPATH=src $(PYTHON) -m pytest -q tests
+
+demo: setup ## run the tiny recipe end to end, offline (what exists so far; see README)
+	@bash scripts/demo.sh
+
+versions: setup ## print pinned and installed upstream versions
+	@$(SMOL) versions
+
+tokenizer: setup ## train the recipe's tokenizer locally (tiny only; full recipes use cosmo2)
+	@$(SMOL) tokenizer --recipe $(RECIPE)
+
+check: setup ## validate the recipe's nanotron YAML files and global schedule (RECIPE=all for every recipe)
+	@$(SMOL) check $(if $(filter all,$(RECIPE)),--all,--recipe $(RECIPE))
+
+plan: setup ## print stages, tokens, mixture, LR per stage and plot the schedule
+	@$(SMOL) plan --recipe $(RECIPE)
+
+data: setup ## build the tokenized folders the recipe's configs point to (datatrove)
+	@$(SMOL) data --recipe $(RECIPE)
+
+pretrain: setup ## train stage STAGE of RECIPE with ENGINE=auto|local|nanotron (DRY_RUN=1 prints the command)
+	@$(SMOL) pretrain --recipe $(RECIPE) --stage $(STAGE) --engine $(ENGINE) $(DRY)
+
+long-context: setup ## extend the context from a stage-4 checkpoint (long-context.yaml)
+	@$(SMOL) long-context --recipe $(RECIPE) --engine $(ENGINE) $(DRY)
+
+cooldown: setup ## branch a cooldown from checkpoint FROM (FRACTION=0.2 or STEPS=, SHAPE=1-sqrt|linear|cosine)
+	@$(SMOL) cooldown --from "$(FROM)" --shape $(SHAPE) $(if $(STEPS),--steps $(STEPS),--fraction $(FRACTION)) $(DRY)
+
+average: setup ## average checkpoints (FROM="dir1 dir2 ..." or a run folder) into a transformers folder
+	@$(SMOL) average $(FROM)
+
+convert: setup ## convert a nanotron checkpoint FROM to a transformers folder (GPU env)
+	@$(SMOL) convert --from "$(FROM)"
+
+sft: setup ## supervised fine-tuning with TRL (post_training/<recipe>/sft.yaml)
+	@$(SMOL) sft --recipe $(RECIPE)
+
+dpo: setup ## DPO with TRL from the SFT output (post_training/<recipe>/dpo.yaml)
+	@$(SMOL) dpo --recipe $(RECIPE)
+
+eval: setup ## evaluate MODEL with lighteval on SUITE (base | instruct | tiny)
+	@$(SMOL) eval --model "$(MODEL)" --suite $(SUITE)
+
+push: setup ## upload MODEL to the Hub repo REPO with a generated card (DRY_RUN=1 shows what would be sent)
+	@$(SMOL) push --model "$(MODEL)" --repo "$(REPO)" $(DRY)
+
+scaling: setup ## fit a scaling law from cooldowns branched off constant-LR runs
+	@$(SMOL) scaling --recipe $(RECIPE)
+
+report: setup ## collect plots and tables of the recipe's runs into outputs/report/<recipe>.md
+	@$(SMOL) report --recipe $(RECIPE)
+
+bench: setup ## run the benchmarks (ratios against baselines measured in the same run)
+	@PYTHONPATH=src $(PYTHON) benchmarks/run.py
+
+clean: ## remove run outputs (outputs/); keeps the environment
+	rm -rf outputs

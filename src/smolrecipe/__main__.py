@@ -1,0 +1,5 @@
+import sys
+
+from smolrecipe.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per CLI command, each with its own argparse parser and `main(argv) -> int`."""

@@ -1,0 +1,37 @@
+"""Train a recipe's tokenizer locally.
+
+Usage: python -m smolrecipe tokenizer [--recipe tiny] [--vocab-size 4096] [--force]
+
+Only the tiny recipe trains its own; the SmolLM2 recipes name HuggingFaceTB/cosmo2-tokenizer, which
+transformers downloads from the Hub (or its cache) when a step first needs it.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from smolrecipe.config import load_recipe
+from smolrecipe.errors import ConfigError
+from smolrecipe.paths import repo_root
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="smolrecipe tokenizer", description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", default="tiny")
+    parser.add_argument("--force", action="store_true", help="retrain even if an up-to-date tokenizer exists")
+    args = parser.parse_args(argv)
+    recipe = load_recipe(args.recipe, check_tokenizer=False)
+    cfg = recipe.stages[0]
+    name = cfg.tokenizer.tokenizer_name_or_path
+    if not name.startswith("outputs/"):
+        print(f"recipe {args.recipe} uses the Hub tokenizer {name}; nothing to train "
+              f"(transformers fetches it on first use; offline, pre-download it with `hf download {name}`)")
+        return 0
+    from smolrecipe.tokenizer import train_tokenizer
+
+    vocab = cfg.model.model_config.vocab_size
+    out = repo_root() / name
+    if out.parts[-1] != Path(name).parts[-1]:
+        raise ConfigError("unexpected tokenizer path", file=cfg.source_file, field="tokenizer.tokenizer_name_or_path")
+    train_tokenizer(out, vocab_size=vocab, force=args.force)
+    return 0
