@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 import sysconfig
 import tempfile
 from pathlib import Path
@@ -86,7 +87,7 @@ def train_tokenizer(out_dir: Path, vocab_size: int = 4096, max_bytes: int = 12_0
         vocab_size=vocab_size,
         special_tokens=SPECIAL_TOKENS,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=True,
+        show_progress=sys.stderr.isatty(),  # the bar is noise in logs
     )
     tok.train_from_iterator(training_texts(max_bytes), trainer=trainer)
     for i, t in enumerate(SPECIAL_TOKENS):  # the layout the configs rely on
@@ -109,5 +110,12 @@ def train_tokenizer(out_dir: Path, vocab_size: int = 4096, max_bytes: int = 12_0
     if out_dir.exists():
         shutil.rmtree(out_dir)
     tmp.rename(out_dir)  # atomic publish: a half-written tokenizer is never visible at out_dir
-    print(f"tokenizer saved: {out_dir} ({tok.get_vocab_size()} tokens, trained on {max_bytes / 1e6:.0f} MB of stdlib text)")
+    print(f"tokenizer saved: {_shown(out_dir)} ({tok.get_vocab_size()} tokens, trained on {max_bytes / 1e6:.0f} MB of stdlib text)")
     return out_dir
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
