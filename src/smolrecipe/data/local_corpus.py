@@ -117,7 +117,7 @@ def build(out: Path, *, math_problems: int = 6000, benchmark_problems: int = 200
     builders = {
         "prose": prose_docs,
         "code": code_docs,
-        "math": lambda: mathgen.problems(math_problems, seed=0),
+        "math": lambda: [{"id": f"mathgen/{k}", **p} for k, p in enumerate(mathgen.problems(math_problems, seed=0))],
         "textbooks": textbook_docs,
         "long": long_docs,
     }
