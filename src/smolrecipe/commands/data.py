@@ -43,6 +43,9 @@ def main(argv: list[str]) -> int:
     root = outputs_dir() / "data" / "tiny"
     tok_path = recipe.stages[0].tokenizer.tokenizer_name_or_path
     tok = Path(tok_path) if Path(tok_path).is_absolute() else repo_root() / tok_path
+    if tok.resolve().is_relative_to(Path.cwd().resolve()):
+        # recorded in every .ds.metadata: a path relative to the checkout stays valid on another machine
+        tok = tok.resolve().relative_to(Path.cwd().resolve())
     tiny.preflight(root, str(tok), args.benchmark)  # before deleting or computing anything
     if args.force:
         tiny.clean(root)

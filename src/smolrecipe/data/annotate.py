@@ -177,8 +177,8 @@ def _code_score(text: str) -> float:
     module_doc = ast.get_docstring(tree) or ""
     score = 1
     score += len(defs) > 0
-    score += (comments + 3 * documented) / n >= 0.04
-    score += bool(defs) and documented / len(defs) >= 0.5 and 30 <= n <= 2500
+    score += (comments + 3 * documented) / n >= 0.06
+    score += bool(defs) and documented / len(defs) >= 0.75 and 30 <= n <= 2500
     score += len(module_doc.split()) >= 60
     return float(min(5, score))
 

@@ -77,7 +77,8 @@ def read_annotations(path: Path) -> list[tuple[str, float]]:
 
 def train(annotations: Path, out_dir: Path, *, tokenizer_file: Path | None = None, backbone: str | None = None,
           threshold: float = 3, scale: str = "edu", epochs: int = 4, batch_size: int = 32, lr: float = 1e-3,
-          max_length: int = 128, seed: int = 0, val_fraction: float = 0.1, threads: int = 2) -> dict:
+          max_length: int = 128, seed: int = 0, val_fraction: float = 0.1, threads: int = 2,
+          min_steps: int = 150) -> dict:
     """Train the classifier, write it to out_dir (model/, tokenizer, classifier.json) atomically; return metrics."""
     import torch
     from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
@@ -106,6 +107,8 @@ def train(annotations: Path, out_dir: Path, *, tokenizer_file: Path | None = Non
     lo = min(s for _, s in rows)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    # small annotation sets get more epochs: a few dozen updates leave the head predicting the mean
+    epochs = max(epochs, math.ceil(min_steps / math.ceil(len(tr) / batch_size)))
     steps = epochs * math.ceil(len(tr) / batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 20) * max(0.0, 1 - s / steps))
     model.train()

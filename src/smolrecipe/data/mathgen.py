@@ -37,7 +37,7 @@ def _sharing(r: random.Random):
     total = friends * each + extra
     q = (f"{n} has {total} {it} and shares them equally among {friends} friends, keeping whatever is left over. "
          f"How many {it} does each friend get, and how many does {n} keep?")
-    steps = [(f"Divide {total} by {friends}: {friends} x {each} = {friends * each}, which is the largest multiple "
+    steps = [(f"Divide {n}'s {total} {it} by {friends}: {friends} x {each} = {friends * each}, which is the largest multiple "
               f"of {friends} not above {total}.", f"{total} / {friends} = {each} remainder {extra}"),
              (f"So each friend gets {each} {it} and the remainder is {total} - {friends * each} = {extra}.",
               f"{total} - {friends * each} = {extra}")]
@@ -50,8 +50,10 @@ def _rate(r: random.Random):
     t = hours + minutes / 60
     dist = speed * t
     q = f"{n} travels at {speed} km per hour for {hours} hours and {minutes} minutes. How far does {n} travel?"
-    steps = [(f"Convert the time to hours: {minutes} minutes is {minutes}/60 = {minutes / 60:g} hours, "
-              f"so the trip takes {t:g} hours.", f"t = {hours} + {minutes}/60 = {t:g}"),
+    # every step sentence carries the problem's own numbers (speed, name): a benchmark n-gram then only
+    # matches the same problem, not every problem of the template (see decont.py)
+    steps = [(f"Convert {n}'s travel time at {speed} km per hour to hours: {minutes} minutes is {minutes}/60 = "
+              f"{minutes / 60:g} hours, so the trip takes {t:g} hours.", f"t = {hours} + {minutes}/60 = {t:g}"),
              (f"Distance is speed times time: {speed} x {t:g} = {dist:g} km.", f"d = {speed} * {t:g} = {dist:g}")]
     return q, steps, f"{dist:g} km", "distance equals speed multiplied by time, with time in matching units"
 
@@ -83,7 +85,7 @@ def _fraction(r: random.Random):
     total = den * r.randint(2, 15)
     part = total * num // den
     q = f"{n} had {total} {it} and gave away {num}/{den} of them. How many {it} are left?"
-    steps = [(f"Find {num}/{den} of {total}: {total} / {den} = {total // den}, and {total // den} x {num} = {part}.",
+    steps = [(f"Find {num}/{den} of {n}'s {total} {it}: {total} / {den} = {total // den}, and {total // den} x {num} = {part}.",
               f"{total} * {num}/{den} = {part}"),
              (f"Subtract what was given away: {total} - {part} = {total - part}.", f"{total} - {part} = {total - part}")]
     return q, steps, total - part, "a fraction of a quantity is the quantity divided by the denominator, times the numerator"

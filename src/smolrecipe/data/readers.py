@@ -29,7 +29,7 @@ class SafeJsonlReader(BaseDiskReader):
         super().__init__(data_folder, limit=limit, text_key=text_key, id_key=id_key, glob_pattern=glob_pattern,
                          default_metadata=default_metadata, recursive=True)
 
-    def skip(self, reason: str) -> None:
+    def _skip_line(self, reason: str) -> None:
         self.stat_update(f"skipped_{reason}")
 
     def read_file(self, filepath: str):
@@ -41,27 +41,27 @@ class SafeJsonlReader(BaseDiskReader):
                 try:
                     text = line.decode("utf-8")
                 except UnicodeDecodeError:
-                    self.skip("not_utf8")
+                    self._skip_line("not_utf8")
                     continue
                 try:
                     data = json.loads(text)
                 except json.JSONDecodeError:
-                    self.skip("malformed_json")
+                    self._skip_line("malformed_json")
                     continue
                 if not isinstance(data, dict):
-                    self.skip("not_an_object")
+                    self._skip_line("not_an_object")
                     continue
                 if self.text_key not in data:
-                    self.skip("missing_text")
+                    self._skip_line("missing_text")
                     continue
                 value = data[self.text_key]
                 if not isinstance(value, str) or not value.strip():
-                    self.skip("empty_text")
+                    self._skip_line("empty_text")
                     continue
                 try:
                     value.encode("utf-8")  # JSON escapes can smuggle lone surrogates past the byte check
                 except UnicodeEncodeError:
-                    self.skip("not_utf8")
+                    self._skip_line("not_utf8")
                     continue
                 doc = self.get_document_from_dict(data, filepath, li)
                 if doc is not None:

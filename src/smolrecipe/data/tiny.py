@@ -43,6 +43,8 @@ from smolrecipe.errors import RecipeError
 SOURCES = ("web-edu", "web", "code", "code-edu", "math", "math-edu", "textbooks", "long")
 # classifier name -> (raw source, scale, threshold, annotation sample size)
 CLASSIFIERS = {"edu": ("prose", "edu", 3, 2000), "code-python": ("code", "code", 3, 574), "math": ("math", "math5", 4, 1500)}
+# the source each classifier filters: retraining a classifier invalidates that source's completed tasks
+FILTERED_BY = {"edu": "web-edu", "code-python": "code-edu", "math": "math-edu"}
 
 
 def _sample_raw(folder: Path, n: int, seed: int = 0) -> list[dict]:
@@ -73,6 +75,9 @@ def annotate_and_train(root: Path, tokenizer_file: str, log=print) -> dict:
                                     "annotator": "heuristic", "scale": scale}) + "\n")
         os.replace(tmp, ann)
         t = time.time()
+        for stale in (root / "logs" / FILTERED_BY[name], root / "tokenized" / FILTERED_BY[name],
+                      root / "scored" / FILTERED_BY[name]):
+            shutil.rmtree(stale, ignore_errors=True)
         infos[name] = classifier.train(ann, out, tokenizer_file=Path(tokenizer_file), threshold=threshold, scale=scale,
                                        epochs=4)
         v = infos[name]["val"]

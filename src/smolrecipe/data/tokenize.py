@@ -20,7 +20,7 @@ EOS = "<|endoftext|>"
 def check_tokenizer(path: str | Path, *, recipe: str = "tiny") -> str:
     """The tokenizer.json file for a local tokenizer path (file or folder); a clear error if it is missing."""
     p = Path(path)
-    if p.is_dir():
+    if p.suffix != ".json":  # the config names the folder; datatrove needs the file inside it
         p = p / "tokenizer.json"
     if not p.is_file():
         raise RecipeError("tokenizer not found", file=str(p),
