@@ -76,3 +76,16 @@ def read_stats(logging_dir: Path) -> dict:
 def stat(stats: dict, step_name_part: str, key: str) -> float:
     """Sum of one stat over the steps whose name contains `step_name_part`."""
     return sum(s.get(key, 0) for name, s in stats.items() if step_name_part in name)
+
+
+def script_entry(main) -> None:
+    """Run a data/ script's main(): a RecipeError prints as 'error: file: field: problem / fix' and exits 2."""
+    import sys
+
+    from smolrecipe.errors import RecipeError
+
+    try:
+        sys.exit(int(main() or 0))
+    except RecipeError as e:
+        print(f"error: {e.render()}", file=sys.stderr)
+        sys.exit(2)
