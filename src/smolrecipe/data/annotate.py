@@ -175,11 +175,13 @@ def _code_score(text: str) -> float:
     documented = sum(1 for d in defs if ast.get_docstring(d))
     comments = sum(1 for ln in lines if ln.strip().startswith("#"))
     module_doc = ast.get_docstring(tree) or ""
+    # a file that opens by explaining itself is what a learner can start from (the rubric's points 3-5)
+    doc_words = len(module_doc.split())
     score = 1
     score += len(defs) > 0
-    score += (comments + 3 * documented) / n >= 0.06
-    score += bool(defs) and documented / len(defs) >= 0.75 and 30 <= n <= 2500
-    score += len(module_doc.split()) >= 60
+    score += (comments + 3 * documented) / n >= 0.06 and doc_words >= 8
+    score += doc_words >= 30
+    score += doc_words >= 80 and bool(defs) and documented / len(defs) >= 0.75
     return float(min(5, score))
 
 

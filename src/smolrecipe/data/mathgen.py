@@ -50,10 +50,10 @@ def _rate(r: random.Random):
     t = hours + minutes / 60
     dist = speed * t
     q = f"{n} travels at {speed} km per hour for {hours} hours and {minutes} minutes. How far does {n} travel?"
-    # every step sentence carries the problem's own numbers (speed, name): a benchmark n-gram then only
-    # matches the same problem, not every problem of the template (see decont.py)
-    steps = [(f"Convert {n}'s travel time at {speed} km per hour to hours: {minutes} minutes is {minutes}/60 = "
-              f"{minutes / 60:g} hours, so the trip takes {t:g} hours.", f"t = {hours} + {minutes}/60 = {t:g}"),
+    # short, number-dense steps: every 13-word window carries this problem's own numbers (speed, hours,
+    # minutes), so a benchmark n-gram matches the same problem, not every problem of the template (decont.py)
+    steps = [(f"Convert the time: {hours} h and {minutes} min at {speed} km per hour is {hours} + {minutes}/60 = "
+              f"{t:g} hours for {n}.", f"t = {hours} + {minutes}/60 = {t:g}"),
              (f"Distance is speed times time: {speed} x {t:g} = {dist:g} km.", f"d = {speed} * {t:g} = {dist:g}")]
     return q, steps, f"{dist:g} km", "distance equals speed multiplied by time, with time in matching units"
 

@@ -42,6 +42,8 @@ def availability_column(folder: str, tokens_drawn: float) -> str:
     avail = available_tokens(folder)
     if avail is None:
         return "  | not built yet (make data)"
+    if avail == 0:
+        return "  | EMPTY folder (every document was filtered out): rebuild with make data"
     total = _drawn_so_far[folder] = _drawn_so_far.get(folder, 0.0) + tokens_drawn
     here, run = tokens_drawn / max(avail, 1), total / max(avail, 1)
     warn = "  !! over 4 epochs: add data or lower its weight (SmolLM2 keeps sources under ~4-5)" \
@@ -62,7 +64,7 @@ def mixture_report(recipe) -> list[dict]:
         avail = available_tokens(folder)
         epochs = tokens / avail if avail else None
         out.append({"folder": folder, "drawn": tokens, "available": avail, "epochs": epochs,
-                    "warning": epochs is not None and epochs > EPOCH_WARNING})
+                    "warning": avail == 0 or (epochs is not None and epochs > EPOCH_WARNING)})
     return out
 
 
@@ -71,6 +73,9 @@ def format_report(rows: list[dict]) -> str:
     for r in rows:
         if r["available"] is None:
             lines.append(f"  {r['folder']}: {_human(r['drawn'])} drawn, folder not built")
+            continue
+        if not r["available"]:
+            lines.append(f"  {r['folder']}: {_human(r['drawn'])} drawn from an EMPTY folder: every document was filtered out")
             continue
         flag = "  !! over 4 epochs" if r["warning"] else ""
         lines.append(f"  {r['folder']}: {_human(r['drawn'])} drawn / {_human(r['available'])} = {r['epochs']:.2f} epochs{flag}")

@@ -42,7 +42,7 @@ from smolrecipe.errors import RecipeError
 
 SOURCES = ("web-edu", "web", "code", "code-edu", "math", "math-edu", "textbooks", "long")
 # classifier name -> (raw source, scale, threshold, annotation sample size)
-CLASSIFIERS = {"edu": ("prose", "edu", 3, 2000), "code-python": ("code", "code", 3, 574), "math": ("math", "math5", 4, 1500)}
+CLASSIFIERS = {"edu": ("prose", "edu", 3, 1500), "code-python": ("code", "code", 3, 574), "math": ("math", "math5", 4, 800)}
 # the source each classifier filters: retraining a classifier invalidates that source's completed tasks
 FILTERED_BY = {"edu": "web-edu", "code-python": "code-edu", "math": "math-edu"}
 
@@ -79,7 +79,7 @@ def annotate_and_train(root: Path, tokenizer_file: str, log=print) -> dict:
                       root / "scored" / FILTERED_BY[name]):
             shutil.rmtree(stale, ignore_errors=True)
         infos[name] = classifier.train(ann, out, tokenizer_file=Path(tokenizer_file), threshold=threshold, scale=scale,
-                                       epochs=4)
+                                       epochs=4, threads=1)
         v = infos[name]["val"]
         log(f"  classifier {name}: F1 {v['f1']:.3f} at threshold {threshold} (precision {v['precision']:.3f}, "
             f"recall {v['recall']:.3f}, {infos[name]['n_train']} train / {v['n']} val docs, {time.time() - t:.0f} s)")
