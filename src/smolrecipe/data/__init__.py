@@ -12,5 +12,6 @@ The scripts in data/ read like recipes and import these small modules:
     dedup        MinHash deduplication (datatrove's four stages)
     tokenize     datatrove DocumentTokenizer into one folder per source, token counts read back
     mixture      tokens available per source and the epochs a recipe draws from them (`make plan`)
+    smollm2      the SmolLM2 recipes' tokenized folders by name (Hub readers, cluster runs)
     tiny         `make data RECIPE=tiny`: every step above, end to end, offline
 """

@@ -42,7 +42,7 @@ from smolrecipe.errors import RecipeError
 
 SOURCES = ("web-edu", "web", "code", "code-edu", "math", "math-edu", "textbooks", "long")
 # classifier name -> (raw source, scale, threshold, annotation sample size)
-CLASSIFIERS = {"edu": ("prose", "edu", 3, 1500), "code-python": ("code", "code", 3, 574), "math": ("math", "math5", 4, 800)}
+CLASSIFIERS = {"edu": ("prose", "edu", 3, 2500), "code-python": ("code", "code", 3, 574), "math": ("math", "math5", 4, 1500)}
 # the source each classifier filters: retraining a classifier invalidates that source's completed tasks
 FILTERED_BY = {"edu": "web-edu", "code-python": "code-edu", "math": "math-edu"}
 
@@ -98,6 +98,24 @@ def preflight(root: Path, tokenizer: str, benchmarks: list[Path]) -> str:
     return tok
 
 
+DATATROVE_OUTPUTS = ("logs", "clean", "minhash", "dedup", "scored", "tokenized")
+
+
+def invalidate_if_benchmarks_changed(root: Path, bench_files: list[Path], log=print) -> None:
+    """A different benchmark set means different decontamination: completed tasks must not be reused."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in bench_files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    stamp = root / "decont-index.sha256"
+    if stamp.exists() and stamp.read_text().strip() != h.hexdigest():
+        log("  benchmarks changed since the last build: rebuilding every filtered and tokenized folder")
+        for name in DATATROVE_OUTPUTS:
+            shutil.rmtree(root / name, ignore_errors=True)
+    stamp.write_text(h.hexdigest() + "\n")
+
+
 def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: list[Path] = (), log=print) -> dict:
     root = Path(root)
     tok = preflight(root, tokenizer, list(benchmarks))
@@ -112,6 +130,7 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
 
     log("==> decontamination index")
     bench_files = [root / "raw" / "benchmarks" / "tiny-math.jsonl", *map(Path, benchmarks)]
+    invalidate_if_benchmarks_changed(root, bench_files, log)
     ngrams = decont.build_index(root / "decont-index", benchmark_files=bench_files)
     log("  " + ", ".join(f"{k}: {v} n-grams" for k, v in ngrams.items()))
     idx = str(root / "decont-index")
@@ -190,17 +209,16 @@ def print_report(report: dict, log=print) -> None:
     log(f"tokenized folders (tokenizer {report['tokenizer']}):")
     for name, s in report["sources"].items():
         log(f"  {name:<10} {s['tokens']:>10,} tokens  {s['documents']:>7,} docs  {s['files']} file(s)")
-    log("removed on the way:")
-    for stage in list(report["prose"].values()) + list(report["sources"].values()):
+    stages = list(report["prose"].items()) + list(report["sources"].items())
+    log("removed on the way (per folder and step):")
+    for where, stage in stages:
         for k, v in stage["removed"].items():
-            log(f"  {v:>6,}  {k}")
-    decon: dict[str, int] = {}
-    for stage in list(report["prose"].values()) + list(report["sources"].values()):
-        for b, n in stage["decontamination"].items():
-            decon[b] = decon.get(b, 0) + n
-    log("decontamination (documents removed per benchmark): "
-        + ", ".join(f"{b} {decon.get(b, 0)}" for b in report["benchmarks"]))
-    bad = [line for stage in list(report["prose"].values()) + list(report["sources"].values()) for line in stage["bad_input"]]
+            if "dropped_contaminated" not in k:  # the same documents appear as contaminated_<benchmark>
+                log(f"  {v:>7,}  {where:<12} {k}")
+    decon = [f"{b} {n} in {where}" for where, stage in stages for b, n in stage["decontamination"].items()]
+    log("decontamination (documents removed per benchmark and folder): " + (", ".join(decon) or "none")
+        + f"; benchmarks indexed: {', '.join(report['benchmarks'])}")
+    bad = [f"{where}: {line}" for where, stage in stages for line in stage["bad_input"]]
     log("bad input: " + ("; ".join(bad) if bad else "none"))
     for k, c in report["classifiers"].items():
         log(f"classifier {k}: F1 {c['f1']:.3f} at threshold {c['threshold']} on {c['n']} held-out annotations")
