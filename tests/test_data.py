@@ -364,3 +364,38 @@ def test_hub_readers_and_slurm_executor_construct():
                               time="1:00:00", cpus_per_task=1, mem_per_cpu_gb=2, venv=None)
     ex = executor.make_executor([hub_reader("dclm")], args, "dclm-filter")
     assert type(ex).__name__ == "SlurmPipelineExecutor" and ex.tasks == 64 and ex.partition == "cpu"
+
+
+def test_smollm2_pipelines_cover_every_folder_the_configs_name():
+    from smolrecipe.config import load_recipe
+    from smolrecipe.data import smollm2
+
+    folders = set()
+    for name in ("smollm2-1.7B", "smollm2-360M", "smollm2-135M"):
+        recipe = load_recipe(name, check_tokenizer=False)
+        for cfg in [*recipe.stages, recipe.long_context]:
+            for st in cfg.data_stages:
+                folders.update(st.data.dataset.folders)
+    assert folders == {smollm2.output_folder(n) for n in smollm2.names()}
+    jobs = smollm2.pipelines("stack-edu", decont_index="/tmp/idx", languages=["Java", "Python"])
+    assert [j for j, _ in jobs] == ["stack-edu-java", "stack-edu-python"]
+    steps = jobs[0][1]
+    assert [type(s).__name__ for s in steps] == ["ParquetReader", "NGramsDecontFilter", "DocumentTokenizer"]
+    assert steps[-1].tokenizer_name_or_path == smollm2.COSMO2 and steps[-1].save_filename == "java"
+    long_steps = smollm2.pipelines("books")[0][1]
+    assert type(long_steps[1]).__name__ == "MinCharsFilter" and long_steps[1].min_chars == smollm2.LONG_MIN_CHARS
+
+
+def test_changed_benchmarks_invalidate_filtered_folders(tmp_path):
+    from smolrecipe.data.tiny import invalidate_if_benchmarks_changed
+
+    bench = write_jsonl(tmp_path / "b.jsonl", [{"question": "q", "answer": "a"}])
+    (tmp_path / "tokenized" / "math").mkdir(parents=True)
+    (tmp_path / "logs" / "math").mkdir(parents=True)
+    invalidate_if_benchmarks_changed(tmp_path, [bench], log=lambda *_: None)
+    assert (tmp_path / "tokenized" / "math").exists()  # first build: nothing to invalidate
+    invalidate_if_benchmarks_changed(tmp_path, [bench], log=lambda *_: None)
+    assert (tmp_path / "logs" / "math").exists()  # same benchmarks: completed tasks stay
+    write_jsonl(bench, [{"question": "q2", "answer": "a2"}])
+    invalidate_if_benchmarks_changed(tmp_path, [bench], log=lambda *_: None)
+    assert not (tmp_path / "tokenized").exists() and not (tmp_path / "logs").exists()
