@@ -28,7 +28,7 @@ def check_tokenizer(path: str | Path, *, recipe: str = "tiny") -> str:
     return str(p)
 
 
-def tokenizer_step(out_dir: str, tokenizer: str, *, seed: int = 42, batch_size: int = 1000) -> DocumentTokenizer:
+def tokenizer_step(out_dir: str, tokenizer: str, *, seed: int = 42, batch_size: int = 10_000) -> DocumentTokenizer:
     """The DocumentTokenizer step; documents are shuffled inside each task's file (datatrove default)."""
     return DocumentTokenizer(output_folder=str(out_dir), tokenizer_name_or_path=tokenizer, eos_token=EOS,
                              save_final_metadata=True, seed=seed, batch_size=batch_size)
