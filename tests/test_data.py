@@ -399,3 +399,38 @@ def test_changed_benchmarks_invalidate_filtered_folders(tmp_path):
     write_jsonl(bench, [{"question": "q2", "answer": "a2"}])
     invalidate_if_benchmarks_changed(tmp_path, [bench], log=lambda *_: None)
     assert not (tmp_path / "tokenized").exists() and not (tmp_path / "logs").exists()
+
+
+LIGHTEVAL_TASKS = '''
+from lighteval.metrics.metrics import Metrics
+from lighteval.tasks.lighteval_task import LightevalTaskConfig
+from lighteval.tasks.requests import Doc
+
+
+def prompt(line, task_name=None):
+    return Doc(task_name=task_name, query=line["question"], choices=[line["answer"]], gold_index=0)
+
+
+TASKS_TABLE = [LightevalTaskConfig(name="localmath", prompt_function=prompt, hf_repo="{repo}", hf_subset="default",
+                                   metrics=[Metrics.exact_match], hf_avail_splits=["test"], evaluation_splits=["test"])]
+'''
+
+
+def test_indexer_reads_lighteval_013_tasks(tmp_path):
+    """The adaptation STACK.md asks for: datatrove's indexer calls Registry(cache_dir=...), gone in lighteval 0.13."""
+    from datatrove.data import Document
+
+    from smolrecipe.data import mathgen
+    from smolrecipe.data.decont import BenchmarkIndexer, NGramsDecontFilter, default_config
+
+    problems = mathgen.held_out(5)
+    write_jsonl(tmp_path / "bench" / "test.jsonl", [{"question": p["question"], "answer": p["answer"]} for p in problems])
+    (tmp_path / "tasks.py").write_text(LIGHTEVAL_TASKS.format(repo=tmp_path / "bench"))
+    idx = BenchmarkIndexer(str(tmp_path / "idx"), lighteval_tasks=["localmath|0"], custom_tasks=str(tmp_path / "tasks.py"))
+    with time_limit(120):
+        idx.run()
+    assert (tmp_path / "idx" / "localmath_0.index.hashes").stat().st_size > 0
+    f = NGramsDecontFilter(str(tmp_path / "idx"), config=default_config())
+    leaked = Document(text="Practice sheet.\n" + problems[2]["question"] + "\n" + problems[2]["answer"], id="x")
+    assert f.filter(leaked) == (False, "contaminated") and leaked.metadata["contaminated_task"] == "localmath_0"
+    assert f.filter(Document(text=mathgen.problems(1, seed=99)[0]["text"], id="y")) is True
