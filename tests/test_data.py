@@ -434,3 +434,13 @@ def test_indexer_reads_lighteval_013_tasks(tmp_path):
     leaked = Document(text="Practice sheet.\n" + problems[2]["question"] + "\n" + problems[2]["answer"], id="x")
     assert f.filter(leaked) == (False, "contaminated") and leaked.metadata["contaminated_task"] == "localmath_0"
     assert f.filter(Document(text=mathgen.problems(1, seed=99)[0]["text"], id="y")) is True
+
+
+def test_cli_data_for_a_smollm2_recipe_lists_the_cluster_pipelines(capsys):
+    from smolrecipe.cli import main
+
+    assert main(["data", "--recipe", "smollm2-1.7B"]) == 0
+    out = capsys.readouterr().out
+    for name in ("fineweb-edu", "dclm", "stack-edu", "finemath-4plus", "cosmopedia-v2", "books"):
+        assert f"--smollm2 {name} " in out
+    assert "folder not built" in out

@@ -32,8 +32,16 @@ def main(argv: list[str]) -> int:
     if args.recipe != "tiny":
         from smolrecipe.data.mixture import format_report, mixture_report
 
+        from smolrecipe.data import smollm2
+
         print(f"recipe {args.recipe} reads Hub data sets on a cluster: run the pipelines in data/ with --slurm "
-              f"(order and commands in data/README.md), writing to outputs/data/smollm2/.")
+              f"(order and commands in data/README.md), writing to outputs/data/smollm2/:")
+        print("  python data/decontaminate.py --lighteval-tasks <suite> --index <index> --index-only")
+        wanted = {r["folder"] for r in mixture_report(recipe)}
+        for name in smollm2.names():
+            if smollm2.output_folder(name) in wanted:
+                print(f"  python data/tokenize_folder.py --smollm2 {name} --decont-index <index> "
+                      f"--slurm --partition <p> --tasks <n> --logging-dir <logs>")
         print(format_report(mixture_report(recipe)))
         return 0
 

@@ -3,7 +3,9 @@
 SmolLM2 rule (REFERENCE.md section 2, from the paper's discussion of the 11T run): keep each source under
 about 4-5 epochs over the whole run. `availability_column` is the hook `make plan` calls per stage and
 source (it also keeps a running total per source over the plan's stages, so the last stage that draws a
-source shows the whole-run figure); `mixture_report` computes the whole-run table directly.
+source shows the whole-run figure); `mixture_report` computes the whole-run table directly. Both add the
+long-context run's draws on top of stage 4's although it replaces stage 4's last steps: the whole-run
+epochs are an upper bound (by 20 of 400 steps in the tiny recipe).
 """
 from __future__ import annotations
 
