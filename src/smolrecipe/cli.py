@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tokenizer": ("smolrecipe.commands.tokenizer", "train the tiny recipe's tokenizer locally (full recipes use cosmo2)"),
     "check": ("smolrecipe.commands.check", "validate a recipe's nanotron YAML files and their global schedule"),
     "plan": ("smolrecipe.commands.plan", "print stages, tokens, mixture and LR per stage; plot the LR schedule"),
-    "data": ("issue:3", "build the tokenized data folders a recipe's configs point to (datatrove)"),
+    "data": ("smolrecipe.commands.data", "build the tokenized data folders a recipe's configs point to (datatrove)"),
     "pretrain": ("issue:4", "train one pretraining stage (nanotron on GPU, the local engine elsewhere)"),
     "long-context": ("issue:4", "extend the context from a stage-4 checkpoint with the long-context YAML"),
     "cooldown": ("issue:4", "branch a cooldown (decay) run from a constant-LR checkpoint"),

@@ -1,0 +1,134 @@
+"""Data pipeline throughput on CPU, each against a baseline measured in the same run.
+
+Usage: python benchmarks/bench_data.py        (or: make bench; needs `make data RECIPE=tiny` first)
+
+    tokenization  datatrove pipeline (jsonl.gz reader -> DocumentTokenizer -> .ds files, one task) tokens/s
+                  versus plain `tokenizers` encode_batch over the same texts already in memory (the limit).
+                  Goal: ratio >= 0.7.
+    decont        NGramsDecontFilter MB/s of training text checked (13-grams, spaCy word tokenizer).
+    classifier    EduClassifierFilter documents/s (tiny 2-layer BERT, 128 tokens, 1 thread = one task).
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def load_texts(folder: Path, max_bytes: int) -> list[str]:
+    out, total = [], 0
+    for f in sorted(folder.glob("*.jsonl.gz")):
+        with gzip.open(f, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                t = json.loads(line)["text"]
+                out.append(t)
+                total += len(t.encode())
+                if total >= max_bytes:
+                    return out
+    return out
+
+
+def bench_tokenize(texts: list[str], tokenizer: Path, work: Path) -> None:
+    from datatrove.executor import LocalPipelineExecutor
+    from tokenizers import Tokenizer
+
+    from smolrecipe.data.readers import SafeJsonlReader
+    from smolrecipe.data.tokenize import folder_tokens, tokenizer_step
+
+    src = work / "tok-in"
+    src.mkdir(parents=True)
+    with gzip.open(src / "00000.jsonl.gz", "wt", encoding="utf-8") as f:
+        for k, t in enumerate(texts):
+            f.write(json.dumps({"id": str(k), "text": t}) + "\n")
+    tok = Tokenizer.from_file(str(tokenizer))
+    # the baseline gets its best of one encode_batch call and of batches of 10,000 (the pipeline's batch size)
+    best_base = float("inf")
+    for batch in (len(texts), 10_000, len(texts), 10_000):
+        t = time.perf_counter()
+        n_base = sum(len(e.ids) + 1 for i in range(0, len(texts), batch)  # + EOS, as the pipeline counts it
+                     for e in tok.encode_batch(texts[i: i + batch]))
+        best_base = min(best_base, time.perf_counter() - t)
+    best_pipe = float("inf")
+    for r in range(3):
+        out = work / f"tok-out-{r}"
+        ex = LocalPipelineExecutor([SafeJsonlReader(str(src)), tokenizer_step(str(out), str(tokenizer))], tasks=1,
+                                   workers=1, logging_dir=str(work / f"logs-{r}"))
+        t = time.perf_counter()
+        ex.run()
+        best_pipe = min(best_pipe, time.perf_counter() - t)
+        n_pipe = folder_tokens(out)[0]
+    assert n_pipe == n_base, (n_pipe, n_base)
+    base, pipe = n_base / best_base, n_pipe / best_pipe
+    print(f"RESULT tokenize_ratio: {pipe / base:.2f} (pipeline {pipe:,.0f} tokens/s vs encode_batch {base:,.0f} "
+          f"tokens/s; {n_base:,} tokens, {len(texts)} docs, goal >= 0.7)")
+
+
+def bench_decont(texts: list[str], index: Path) -> None:
+    from datatrove.data import Document
+
+    from smolrecipe.data.decont import NGramsDecontFilter, default_config
+
+    f = NGramsDecontFilter(str(index), config=default_config())
+    f.filter(Document(text="warm up the index", id="0"))
+    mb = sum(len(t.encode()) for t in texts) / 1e6
+    t = time.perf_counter()
+    for k, text in enumerate(texts):
+        f.filter(Document(text=text, id=str(k)))
+    dt = time.perf_counter() - t
+    print(f"RESULT decont_mb_per_s: {mb / dt:.2f} (NGramsDecontFilter, 13-grams, {mb:.1f} MB in {dt:.1f} s, one core)")
+
+
+def bench_classifier(texts: list[str], model: Path) -> None:
+    import torch
+
+    from datatrove.data import Document
+
+    from smolrecipe.data.classifier import EduClassifierFilter
+
+    for threads in (1, 2):
+        f = EduClassifierFilter(model, threads=threads, batch_size=64)
+        docs = [Document(text=t, id=str(k)) for k, t in enumerate(texts)]
+        f.filter_batch(docs[:64])
+        t = time.perf_counter()
+        for i in range(0, len(docs), 64):
+            f.filter_batch(docs[i: i + 64])
+        dt = time.perf_counter() - t
+        print(f"RESULT classifier_docs_per_s_{threads}thread: {len(docs) / dt:.0f} (tiny BERT edu classifier, "
+              f"{len(docs)} docs, torch {torch.__version__}, {threads} thread(s))")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=ROOT / "outputs" / "data" / "tiny")
+    p.add_argument("--tokenizer", type=Path, default=ROOT / "outputs" / "tokenizers" / "tiny" / "tokenizer.json")
+    p.add_argument("--mb", type=float, default=12.0, help="MB of text for the tokenization benchmark")
+    a = p.parse_args()
+    needed = [a.tokenizer, a.data / "raw" / "prose", a.data / "decont-index", a.data / "classifiers" / "edu"]
+    missing = [str(x) for x in needed if not x.exists()]
+    if missing:
+        print(f"error: missing {', '.join(missing)}\n  fix: make tokenizer RECIPE=tiny && make data RECIPE=tiny", file=sys.stderr)
+        return 2
+    prose = load_texts(a.data / "raw" / "prose", int(a.mb * 1e6) // 2)
+    code = load_texts(a.data / "raw" / "code", int(a.mb * 1e6) // 2)
+    work = Path(tempfile.mkdtemp(prefix="bench-data-"))
+    try:
+        bench_tokenize(prose + code, a.tokenizer, work)
+        bench_decont(prose[:3000], a.data / "decont-index")
+        bench_classifier(prose[:3000], a.data / "classifiers" / "edu")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Stack-Edu-style code filtering: one classifier per language, threshold 3 (2 for Java).
+
+Usage:
+    python data/stack_edu.py --language Python --input outputs/data/tiny/raw/code \
+        --classifier outputs/data/tiny/classifiers/code-python --out outputs/data/stack-edu/Python
+    python data/stack_edu.py --language Java --input starcoderdata --classifier classifiers/code-java \
+        --out s3://bucket/stack-edu/Java --slurm --partition cpu --tasks 200
+
+Stack-Edu (SmolLM2 paper, REFERENCE.md section 3): the 15 largest languages of StarCoder2Data, a
+StarEncoder-based classifier per language trained on LLM annotations of the code rubric (data/annotate.py
+--scale code), threshold 3 except Java at 2 (Java scores lower across the board), ~125B tokens in total.
+The score lands in metadata edu_score / edu_score_int.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
+
+from smolrecipe.data import executor  # noqa: E402
+from smolrecipe.data.classifier import EduClassifierFilter  # noqa: E402
+from smolrecipe.data.readers import STACK_EDU_LANGUAGES, reader_for  # noqa: E402
+
+THRESHOLDS = {lang: 3 for lang in STACK_EDU_LANGUAGES} | {"Java": 2}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--language", required=True, choices=STACK_EDU_LANGUAGES)
+    p.add_argument("--input", required=True, help="local jsonl folder, or starcoderdata (read for --language)")
+    p.add_argument("--classifier", required=True, help="this language's classifier folder")
+    p.add_argument("--out", required=True)
+    p.add_argument("--limit", type=int, default=-1)
+    executor.add_executor_args(p)
+    a = p.parse_args()
+    threshold = THRESHOLDS[a.language]
+    steps = [reader_for(a.input, limit=a.limit, language=a.language),
+             EduClassifierFilter(a.classifier, threshold=threshold, score_key="edu_score"),
+             JsonlWriter(a.out, compression="gzip")]
+    stats = executor.run(steps, a, f"stack-edu-{a.language.lower()}")
+    if stats:
+        print(f"Stack-Edu {a.language} (threshold {threshold}): kept {int(executor.stat(stats, 'Edu', 'forwarded'))} "
+              f"of {int(executor.stat(stats, 'Edu', 'total'))} files -> {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    executor.script_entry(main)

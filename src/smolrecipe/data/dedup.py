@@ -1,0 +1,44 @@
+"""MinHash deduplication with datatrove's four stages (signatures, buckets, clusters, filter).
+
+FineMath used a single band of MinHash (SmolLM2 paper, REFERENCE.md section 3); FineWeb used 14 bands of
+8 hashes on 5-grams. Both are a `MinhashConfig`; `minhash_config("fineweb")` / `("single-band")`.
+The buckets stage runs one task per band; the others run with the pipeline's task count. The input is read
+twice (signatures, then the final filter), so it must be a stored folder, not a stream.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature
+from datatrove.pipeline.dedup.minhash import MinhashConfig
+from datatrove.pipeline.writers import JsonlWriter
+
+from smolrecipe.data import executor
+from smolrecipe.data.readers import SafeJsonlReader
+
+
+def minhash_config(kind: str = "fineweb") -> MinhashConfig:
+    if kind == "fineweb":
+        return MinhashConfig(n_grams=5, num_buckets=14, hashes_per_bucket=8)
+    if kind == "single-band":  # FineMath: one band, i.e. near-exact duplicates only
+        return MinhashConfig(n_grams=5, num_buckets=1, hashes_per_bucket=8)
+    raise ValueError(f"unknown MinHash config {kind!r} (fineweb | single-band)")
+
+
+def run_minhash(input_dir: str, output_dir: str, work_dir: str, args, *, name: str, config: MinhashConfig | None = None,
+                text_key: str = "text") -> dict:
+    """Dedup input_dir (jsonl) into output_dir; returns merged stats of the final stage."""
+    cfg = config or minhash_config()
+    sigs, buckets, clusters = (str(Path(work_dir) / x) for x in ("signatures", "buckets", "remove_ids"))
+    s1 = executor.make_executor([SafeJsonlReader(input_dir, text_key=text_key), MinhashDedupSignature(sigs, config=cfg)],
+                                args, f"{name}/1-signatures")
+    s2 = executor.make_executor([MinhashDedupBuckets(sigs, buckets, config=cfg)], args, f"{name}/2-buckets",
+                                tasks=cfg.num_buckets, depends=s1)
+    s3 = executor.make_executor([MinhashDedupCluster(buckets, clusters, config=cfg)], args, f"{name}/3-clusters",
+                                tasks=1, depends=s2)
+    s4 = executor.make_executor([SafeJsonlReader(input_dir, text_key=text_key), MinhashDedupFilter(clusters),
+                                 JsonlWriter(output_dir, compression="gzip")], args, f"{name}/4-filter", depends=s3)
+    s4.run()  # runs its dependencies first (local) or submits the chain (Slurm)
+    if getattr(args, "slurm", False):
+        return {}
+    return executor.read_stats(Path(s4.logging_dir.path))

@@ -1,0 +1,143 @@
+"""The tiny recipe's raw corpus, from what exists on any machine with Python (offline, deterministic).
+
+    prose      docstrings of the standard library and of the installed (pinned) site-packages, one document
+               per module/class/function docstring, up to 8 MB (+ /usr/share/common-licenses paragraphs
+               when present): the "web" stand-in. The stdlib alone gives ~1.7 MB, too little for the tiny
+               run's ~1.3M web tokens at under 4-5 epochs (the SmolLM2 rule), hence the site-packages.
+    code       standard-library .py files, one document per file: the StarCoderData stand-in
+    math       generated worked problems (mathgen): the OpenWebMath stand-in
+    textbooks  the interpreter's documentation topics (pydoc_data.topics): the Cosmopedia stand-in
+    long       whole standard-library modules over 12 kB: long documents for the context extension
+    benchmarks/tiny-math.jsonl   held-out generated problems that decontamination removes from training
+
+Written as jsonl.gz shards, each file atomically (temp file + rename); a folder with a DONE marker is kept.
+"""
+from __future__ import annotations
+
+import ast
+import gzip
+import json
+import os
+import sysconfig
+from pathlib import Path
+
+from smolrecipe.data import mathgen
+
+SKIP_PARTS = ("test", "tests", "idlelib", "lib2to3", "site-packages", "__pycache__", "ensurepip", "turtledemo",
+              "dist-packages")
+MIN_DOCSTRING_WORDS = 12
+
+
+def stdlib_root() -> Path:
+    return Path(sysconfig.get_paths()["stdlib"])
+
+
+def stdlib_modules() -> list[Path]:
+    root = stdlib_root()
+    return [p for p in sorted(root.rglob("*.py")) if not any(part in SKIP_PARTS for part in p.relative_to(root).parts)]
+
+
+def write_jsonl_shards(folder: Path, docs: list[dict], shards: int = 2) -> None:
+    """docs -> folder/00000.jsonl.gz ...; round-robin so every shard has the same mix; atomic per file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in range(shards):
+        final = folder / f"{k:05d}.jsonl.gz"
+        tmp = final.with_suffix(".tmp")
+        with gzip.open(tmp, "wt", encoding="utf-8") as f:
+            for d in docs[k::shards]:
+                f.write(json.dumps(d, ensure_ascii=False) + "\n")
+        os.replace(tmp, final)
+
+
+def _docstrings(path: Path, rel: str):
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return
+    nodes = [(rel.removesuffix(".py").replace("/", "."), tree)]
+    nodes += [(n.name, n) for n in ast.walk(tree) if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))]
+    for name, node in nodes:
+        doc = ast.get_docstring(node)
+        if doc and len(doc.split()) >= MIN_DOCSTRING_WORDS:
+            yield name, doc
+
+
+def site_modules() -> list[Path]:
+    root = Path(sysconfig.get_paths()["purelib"])
+    if not root.is_dir():
+        return []
+    skip = ("test", "tests", "testing", "__pycache__", "_vendor", "vendored", "benchmarks")
+    return [p for p in sorted(root.rglob("*.py")) if not any(part in skip for part in p.relative_to(root).parts)]
+
+
+def prose_docs(max_bytes: int = 8_000_000) -> list[dict]:
+    docs, total = [], 0
+    for root, files, tag in ((stdlib_root(), stdlib_modules(), "stdlib-doc"),
+                             (Path(sysconfig.get_paths()["purelib"]), site_modules(), "site-doc")):
+        for p in files:
+            if total >= max_bytes:
+                break
+            rel = str(p.relative_to(root))
+            for name, doc in _docstrings(p, rel):
+                docs.append({"id": f"{tag}/{rel}/{name}", "text": doc, "origin": rel})
+                total += len(doc)
+    licenses = Path("/usr/share/common-licenses")
+    if licenses.is_dir():
+        for f in sorted(licenses.iterdir()):
+            if f.is_file():
+                text = f.read_text(encoding="utf-8", errors="replace")
+                for k, para in enumerate(p for p in text.split("\n\n") if len(p.split()) >= 40):
+                    docs.append({"id": f"license/{f.name}/{k}", "text": para.strip(), "origin": f.name})
+    return docs
+
+
+def code_docs() -> list[dict]:
+    root, docs = stdlib_root(), []
+    for p in stdlib_modules():
+        text = p.read_text(encoding="utf-8", errors="replace")
+        if text.strip():
+            docs.append({"id": f"stdlib/{p.relative_to(root)}", "text": text, "language": "Python"})
+    return docs
+
+
+def textbook_docs() -> list[dict]:
+    try:
+        from pydoc_data.topics import topics
+    except ImportError:  # some distributions strip pydoc_data: fall back to module docstrings of the builtins
+        topics = {}
+    return [{"id": f"pydoc-topic/{k}", "text": v.strip()} for k, v in sorted(topics.items()) if v.strip()]
+
+
+def long_docs(min_bytes: int = 12_000) -> list[dict]:
+    return [d for d in code_docs() if len(d["text"].encode()) >= min_bytes]
+
+
+def build(out: Path, *, math_problems: int = 6000, benchmark_problems: int = 200) -> dict[str, int]:
+    """Write every raw source under `out`; returns documents per source. Skips sources already complete."""
+    builders = {
+        "prose": prose_docs,
+        "code": code_docs,
+        "math": lambda: [{"id": f"mathgen/{k}", **p} for k, p in enumerate(mathgen.problems(math_problems, seed=0))],
+        "textbooks": textbook_docs,
+        "long": long_docs,
+    }
+    counts = {}
+    for name, make in builders.items():
+        folder = out / name
+        done = folder / "DONE"
+        if done.exists():
+            counts[name] = int(done.read_text().strip() or 0)
+            continue
+        docs = make()
+        write_jsonl_shards(folder, docs)
+        done.write_text(f"{len(docs)}\n")
+        counts[name] = len(docs)
+    bench = out / "benchmarks" / "tiny-math.jsonl"
+    if not bench.exists():
+        bench.parent.mkdir(parents=True, exist_ok=True)
+        tmp = bench.with_suffix(".tmp")
+        with open(tmp, "w") as f:
+            for p in mathgen.held_out(benchmark_problems):
+                f.write(json.dumps({"question": p["question"], "answer": p["answer"]}) + "\n")
+        os.replace(tmp, bench)
+    return counts

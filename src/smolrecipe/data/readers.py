@@ -1,0 +1,161 @@
+"""Readers: local jsonl folders that tolerate bad input, and the recipe's Hub data sets by name.
+
+Bad input never crashes a run and is never silent: `SafeJsonlReader` counts every skipped line in the
+pipeline stats under `skipped_<reason>` (malformed_json, not_utf8, not_an_object, missing_text, empty_text)
+and `bad_input_summary` turns those counts into one line per reason for the end-of-run summary.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+
+from datatrove.pipeline.readers.base import BaseDiskReader
+
+SKIP_REASONS = ("malformed_json", "not_utf8", "not_an_object", "missing_text", "empty_text")
+
+
+class SafeJsonlReader(BaseDiskReader):
+    """jsonl(.gz) reader that decodes each line strictly and skips (and counts) what it cannot use.
+
+    datatrove's JsonlReader opens files in text mode: one non-UTF-8 byte ends the whole file with a warning,
+    and documents without text are dropped uncounted. Here each line is judged on its own.
+    """
+
+    name = "🐿 Safe jsonl"
+
+    def __init__(self, data_folder, *, text_key: str = "text", id_key: str = "id", glob_pattern: str = "*.jsonl*",
+                 limit: int = -1, default_metadata: dict | None = None):
+        super().__init__(data_folder, limit=limit, text_key=text_key, id_key=id_key, glob_pattern=glob_pattern,
+                         default_metadata=default_metadata, recursive=True)
+
+    def _skip_line(self, reason: str) -> None:
+        self.stat_update(f"skipped_{reason}")
+
+    def read_file(self, filepath: str):
+        with self.data_folder.open(filepath, "rb") as raw:
+            stream = gzip.GzipFile(fileobj=raw) if filepath.endswith(".gz") else raw
+            for li, line in enumerate(stream):
+                if not line.strip():
+                    continue
+                try:
+                    text = line.decode("utf-8")
+                except UnicodeDecodeError:
+                    self._skip_line("not_utf8")
+                    continue
+                try:
+                    data = json.loads(text)
+                except json.JSONDecodeError:
+                    self._skip_line("malformed_json")
+                    continue
+                if not isinstance(data, dict):
+                    self._skip_line("not_an_object")
+                    continue
+                if self.text_key not in data:
+                    self._skip_line("missing_text")
+                    continue
+                value = data[self.text_key]
+                if not isinstance(value, str) or not value.strip():
+                    self._skip_line("empty_text")
+                    continue
+                try:
+                    value.encode("utf-8")  # JSON escapes can smuggle lone surrogates past the byte check
+                except UnicodeEncodeError:
+                    self._skip_line("not_utf8")
+                    continue
+                doc = self.get_document_from_dict(data, filepath, li)
+                if doc is not None:
+                    yield doc
+
+
+def bad_input_summary(stats: dict) -> list[str]:
+    """'skipped N lines: reason' lines from merged pipeline stats (see executor.read_stats)."""
+    lines = []
+    for step, values in stats.items():
+        for reason in SKIP_REASONS:
+            n = values.get(f"skipped_{reason}", 0)
+            if n:
+                lines.append(f"skipped {int(n)} input line(s): {reason.replace('_', ' ')}")
+    return lines
+
+
+@dataclass(frozen=True)
+class HubSource:
+    """A Hub data set of the recipe: where it lives and which field holds the text."""
+
+    repo: str
+    path: str  # folder or glob inside the repo (parquet files)
+    text_key: str = "text"
+    note: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"hf://datasets/{self.repo}/{self.path}"
+
+
+# The SmolLM2 pretraining sources (REFERENCE.md sections 2-3; paper arXiv 2502.02737). Paths are the
+# published parquet layouts; per-language Stack-Edu and StarCoderData subsets are added by `code_source`.
+HUB_SOURCES: dict[str, HubSource] = {
+    "fineweb-edu": HubSource("HuggingFaceFW/fineweb-edu", "data", note="FineWeb-Edu, edu score >= 3"),
+    "dclm": HubSource("mlfoundations/dclm-baseline-1.0-parquet", "filtered", note="DCLM baseline"),
+    "open-web-math": HubSource("open-web-math/open-web-math", "data", note="OpenWebMath"),
+    "finemath-3plus": HubSource("HuggingFaceTB/finemath", "finemath-3plus", note="FineMath 3+"),
+    "finemath-4plus": HubSource("HuggingFaceTB/finemath", "finemath-4plus", note="FineMath 4+"),
+    "infiwebmath-3plus": HubSource("HuggingFaceTB/finemath", "infiwebmath-3plus", note="InfiWebMath 3+"),
+    "infiwebmath-4plus": HubSource("HuggingFaceTB/finemath", "infiwebmath-4plus", note="InfiWebMath 4+"),
+    "infiwebmath": HubSource("OpenGVLab/InfiMM-WebMath-40B", "data", note="InfiMM-WebMath (English subset used)"),
+    "cosmopedia-v2": HubSource("HuggingFaceTB/smollm-corpus", "cosmopedia-v2", note="Cosmopedia v2"),
+    "fineweb-edu-dedup": HubSource("HuggingFaceTB/smollm-corpus", "fineweb-edu-dedup", note="SmolLM corpus FineWeb-Edu"),
+    "aug-gsm8k": HubSource("HuggingFaceTB/smollm-corpus", "aug-gsm8k", note="augmented GSM8K-style problems"),
+    "smoltalk": HubSource("HuggingFaceTB/smoltalk", "data/all", text_key="messages", note="SFT mixture"),
+    "books": HubSource("manu/project_gutenberg", "data", note="long documents for context extension"),
+}
+
+STACK_EDU_LANGUAGES = ("Python", "Cpp", "Markdown", "C", "JavaScript", "Java", "SQL", "PHP", "C-Sharp",
+                       "TypeScript", "Shell", "Swift", "Go", "Rust", "Ruby")
+
+
+def code_source(dataset: str, language: str) -> HubSource:
+    """StarCoderData / Stack-Edu per language (the content of Stack-Edu is fetched from Software Heritage
+    by blob id on the cluster; its parquet files hold the ids and the scores)."""
+    if dataset == "starcoderdata":
+        return HubSource("bigcode/starcoderdata", language.lower(), text_key="content", note=f"StarCoderData {language}")
+    if dataset == "stack-edu":
+        if language not in STACK_EDU_LANGUAGES:
+            from smolrecipe.errors import RecipeError
+
+            raise RecipeError(f"unknown Stack-Edu language {language!r}", field="--language",
+                              fix=f"one of {', '.join(STACK_EDU_LANGUAGES)}")
+        return HubSource("HuggingFaceTB/stack-edu", language, text_key="text", note=f"Stack-Edu {language}")
+    raise ValueError(dataset)
+
+
+def hub_reader(name: str, *, limit: int = -1, language: str | None = None):
+    """A datatrove ParquetReader on the hf:// path of a named source (streams from the Hub on the cluster)."""
+    from datatrove.pipeline.readers import ParquetReader
+
+    from smolrecipe.errors import RecipeError
+
+    if name in ("starcoderdata", "stack-edu"):
+        src = code_source(name, language or "Python")
+    elif name in HUB_SOURCES:
+        src = HUB_SOURCES[name]
+    else:
+        raise RecipeError(f"unknown source {name!r}", field="--source",
+                          fix=f"one of {', '.join([*HUB_SOURCES, 'starcoderdata', 'stack-edu'])} or a local folder")
+    return ParquetReader(src.url, text_key=src.text_key, limit=limit, glob_pattern="**/*.parquet",
+                         default_metadata={"source": name})
+
+
+def reader_for(source: str, *, limit: int = -1, text_key: str = "text", language: str | None = None):
+    """A local folder (jsonl) or a Hub source name."""
+    import os
+
+    from smolrecipe.errors import RecipeError
+
+    if os.sep in source or source.startswith("."):
+        if not os.path.isdir(source):
+            raise RecipeError(f"input folder {source} does not exist", field="--input",
+                              fix="build it first (see data/README.md) or pass a Hub source name")
+        return SafeJsonlReader(source, text_key=text_key, limit=limit)
+    return hub_reader(source, limit=limit, language=language)

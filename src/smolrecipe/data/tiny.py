@@ -1,0 +1,228 @@
+"""`make data RECIPE=tiny`: every data step of the recipe at toy size, offline, into outputs/data/tiny/.
+
+    raw/            local corpus (local_corpus): prose, code, math, textbooks, long + benchmarks/tiny-math.jsonl
+    annotations/    heuristic annotations (the offline stand-in for the LLM judge): edu, code, math5
+    classifiers/    edu (prose), code-python (Stack-Edu style), math (FineMath style, 5-point)
+    decont-index/   13-gram hashes of the benchmarks
+    clean/prose     prose after the heuristic filters and decontamination; dedup/prose after MinHash
+    scored/         documents each classifier kept, with their scores in metadata (for inspection)
+    tokenized/      one DocumentTokenizer folder per source the tiny configs name
+    logs/           datatrove logs, stats and completion markers (a rerun skips completed tasks)
+    REPORT.json     per source: documents read, kept, removed (by reason), bad input skipped, tokens
+
+Sources -> folders (the SmolLM2 source each stands in for):
+    web-edu  prose, filtered, deduplicated, edu classifier >= 3        (FineWeb-Edu)
+    web      prose, filtered, deduplicated                              (DCLM)
+    code     standard-library Python files                              (StarCoderData)
+    code-edu code, code classifier >= 3 (Python; Java would use 2)     (Stack-Edu)
+    math     generated problems, all styles                             (OpenWebMath)
+    math-edu generated problems, math classifier >= 4 on the 5-point scale (FineMath 4+)
+    textbooks interpreter documentation topics                          (Cosmopedia v2)
+    long     whole standard-library modules over 12 kB                  (long documents, context extension)
+Every source is decontaminated against the benchmarks.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import time
+from pathlib import Path
+
+from datatrove.pipeline.writers import JsonlWriter
+
+from smolrecipe.data import classifier, decont, dedup, executor, local_corpus
+from smolrecipe.data.annotate import heuristic_score
+from smolrecipe.data.filters import web_filters
+from smolrecipe.data.readers import SafeJsonlReader, bad_input_summary
+from smolrecipe.data.tokenize import check_tokenizer, folder_tokens, tokenizer_step
+from smolrecipe.errors import RecipeError
+
+SOURCES = ("web-edu", "web", "code", "code-edu", "math", "math-edu", "textbooks", "long")
+# classifier name -> (raw source, scale, threshold, annotation sample size)
+CLASSIFIERS = {"edu": ("prose", "edu", 3, 2500), "code-python": ("code", "code", 3, 574), "math": ("math", "math5", 4, 1500)}
+# the source each classifier filters: retraining a classifier invalidates that source's completed tasks
+FILTERED_BY = {"edu": "web-edu", "code-python": "code-edu", "math": "math-edu"}
+
+
+def _sample_raw(folder: Path, n: int, seed: int = 0) -> list[dict]:
+    import gzip
+
+    docs = []
+    for f in sorted(folder.glob("*.jsonl.gz")):
+        with gzip.open(f, "rt", encoding="utf-8") as fh:
+            docs.extend(json.loads(line) for line in fh)
+    random.Random(seed).shuffle(docs)
+    return docs[:n]
+
+
+def annotate_and_train(root: Path, tokenizer_file: str, log=print) -> dict:
+    """Heuristic annotations -> one classifier per domain (skipped when already trained)."""
+    infos = {}
+    for name, (raw, scale, threshold, n) in CLASSIFIERS.items():
+        out = root / "classifiers" / name
+        if (out / "classifier.json").is_file():
+            infos[name] = json.loads((out / "classifier.json").read_text())
+            continue
+        ann = root / "annotations" / f"{name}.jsonl"
+        ann.parent.mkdir(parents=True, exist_ok=True)
+        tmp = ann.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for d in _sample_raw(root / "raw" / raw, n):
+                f.write(json.dumps({"id": d["id"], "text": d["text"], "score": heuristic_score(d["text"], scale),
+                                    "annotator": "heuristic", "scale": scale}) + "\n")
+        os.replace(tmp, ann)
+        t = time.time()
+        for stale in (root / "logs" / FILTERED_BY[name], root / "tokenized" / FILTERED_BY[name],
+                      root / "scored" / FILTERED_BY[name]):
+            shutil.rmtree(stale, ignore_errors=True)
+        infos[name] = classifier.train(ann, out, tokenizer_file=Path(tokenizer_file), threshold=threshold, scale=scale,
+                                       epochs=4, threads=1)
+        v = infos[name]["val"]
+        log(f"  classifier {name}: F1 {v['f1']:.3f} at threshold {threshold} (precision {v['precision']:.3f}, "
+            f"recall {v['recall']:.3f}, {infos[name]['n_train']} train / {v['n']} val docs, {time.time() - t:.0f} s)")
+    return infos
+
+
+def preflight(root: Path, tokenizer: str, benchmarks: list[Path]) -> str:
+    """Everything that can be missing, checked before any work starts."""
+    tok = check_tokenizer(tokenizer)
+    if not local_corpus.stdlib_root().is_dir():
+        raise RecipeError("the Python standard library sources are missing", file=str(local_corpus.stdlib_root()),
+                          fix="install the python3 package with its .py sources (the tiny corpus is built from them)")
+    for b in benchmarks:
+        if not Path(b).is_file():
+            raise RecipeError("benchmark file not found", file=str(b), field="--benchmark", fix="pass an existing jsonl file")
+    return tok
+
+
+DATATROVE_OUTPUTS = ("logs", "clean", "minhash", "dedup", "scored", "tokenized")
+
+
+def invalidate_if_benchmarks_changed(root: Path, bench_files: list[Path], log=print) -> None:
+    """A different benchmark set means different decontamination: completed tasks must not be reused."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in bench_files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    stamp = root / "decont-index.sha256"
+    if stamp.exists() and stamp.read_text().strip() != h.hexdigest():
+        log("  benchmarks changed since the last build: rebuilding every filtered and tokenized folder")
+        for name in DATATROVE_OUTPUTS:
+            shutil.rmtree(root / name, ignore_errors=True)
+    stamp.write_text(h.hexdigest() + "\n")
+
+
+def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: list[Path] = (), log=print) -> dict:
+    root = Path(root)
+    tok = preflight(root, tokenizer, list(benchmarks))
+    t0 = time.time()
+    args.logging_dir = str(root / "logs")
+    log(f"==> raw corpus -> {root / 'raw'}")
+    counts = local_corpus.build(root / "raw")
+    log("  " + ", ".join(f"{k} {v} docs" for k, v in counts.items()))
+
+    log("==> annotate (offline heuristic judge) and train the classifiers")
+    infos = annotate_and_train(root, tok, log)
+
+    log("==> decontamination index")
+    bench_files = [root / "raw" / "benchmarks" / "tiny-math.jsonl", *map(Path, benchmarks)]
+    invalidate_if_benchmarks_changed(root, bench_files, log)
+    ngrams = decont.build_index(root / "decont-index", benchmark_files=bench_files)
+    log("  " + ", ".join(f"{k}: {v} n-grams" for k, v in ngrams.items()))
+    idx = str(root / "decont-index")
+
+    def dc():
+        return decont.NGramsDecontFilter(idx, config=decont.default_config())
+
+    def clf(name, key, threshold=None):
+        return classifier.EduClassifierFilter(root / "classifiers" / name, score_key=key, threshold=threshold)
+
+    def reader(folder):
+        return SafeJsonlReader(str(folder))
+
+    T = lambda name: str(root / "tokenized" / name)  # noqa: E731
+    stats: dict[str, dict] = {}
+
+    log("==> prose: heuristic filters + decontamination, then MinHash dedup")
+    stats["prose-clean"] = executor.run([reader(root / "raw" / "prose"), *web_filters(tiny=True), dc(),
+                                         JsonlWriter(str(root / "clean" / "prose"), compression="gzip")],
+                                        args, "prose-clean")
+    stats["prose-dedup"] = dedup.run_minhash(str(root / "clean" / "prose"), str(root / "dedup" / "prose"),
+                                             str(root / "minhash" / "prose"), args, name="prose-dedup")
+    pipelines = {
+        "web": [reader(root / "dedup" / "prose"), tokenizer_step(T("web"), tok)],
+        "web-edu": [reader(root / "dedup" / "prose"), clf("edu", "edu_score"),
+                    JsonlWriter(str(root / "scored" / "web-edu"), compression="gzip"), tokenizer_step(T("web-edu"), tok)],
+        "code": [reader(root / "raw" / "code"), dc(), tokenizer_step(T("code"), tok)],
+        "code-edu": [reader(root / "raw" / "code"), dc(), clf("code-python", "edu_score"),
+                     JsonlWriter(str(root / "scored" / "code-edu"), compression="gzip"), tokenizer_step(T("code-edu"), tok)],
+        "math": [reader(root / "raw" / "math"), dc(), tokenizer_step(T("math"), tok)],
+        "math-edu": [reader(root / "raw" / "math"), dc(), clf("math", "math_score"),
+                     JsonlWriter(str(root / "scored" / "math-edu"), compression="gzip"), tokenizer_step(T("math-edu"), tok)],
+        "textbooks": [reader(root / "raw" / "textbooks"), dc(), tokenizer_step(T("textbooks"), tok)],
+        "long": [reader(root / "raw" / "long"), dc(), tokenizer_step(T("long"), tok)],
+    }
+    for name, pipe in pipelines.items():
+        log(f"==> {name}")
+        stats[name] = executor.run(pipe, args, name)
+
+    report = summarise(root, stats, infos, ngrams, tok)
+    report["seconds"] = round(time.time() - t0, 1)
+    tmp = root / "REPORT.json.tmp"
+    tmp.write_text(json.dumps(report, indent=2) + "\n")
+    os.replace(tmp, root / "REPORT.json")
+    return report
+
+
+def _dropped(stats: dict) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for step, values in stats.items():
+        for key, v in values.items():
+            if key.startswith("dropped_") or key.startswith("contaminated_") and not key.startswith("contaminated_tg"):
+                out[f"{step.strip()}: {key}"] = int(v)
+        if "dropped" in values and not any(k.startswith("dropped_") for k in values):
+            out[f"{step.strip()}: dropped"] = int(values["dropped"])
+    return out
+
+
+def summarise(root: Path, stats: dict, infos: dict, ngrams: dict, tok: str) -> dict:
+    sources = {}
+    for name in SOURCES:
+        tokens, tokenizer_name, files = folder_tokens(root / "tokenized" / name)
+        s = stats.get(name, {})
+        docs = sum(f.stat().st_size // 8 for f in (root / "tokenized" / name).glob("*.ds.index"))
+        sources[name] = {"tokens": tokens, "documents": docs, "files": files, "tokenizer": tokenizer_name,
+                         "removed": _dropped(s), "decontamination": decont.report(s),
+                         "bad_input": bad_input_summary(s)}
+    upstream = {k: {"removed": _dropped(v), "bad_input": bad_input_summary(v), "decontamination": decont.report(v)}
+                for k, v in stats.items() if k.startswith("prose")}
+    return {"tokenizer": tok, "sources": sources, "prose": upstream, "benchmarks": ngrams,
+            "classifiers": {k: {"threshold": v["threshold"], "scale": v["scale"], **v["val"]} for k, v in infos.items()}}
+
+
+def print_report(report: dict, log=print) -> None:
+    log("")
+    log(f"tokenized folders (tokenizer {report['tokenizer']}):")
+    for name, s in report["sources"].items():
+        log(f"  {name:<10} {s['tokens']:>10,} tokens  {s['documents']:>7,} docs  {s['files']} file(s)")
+    stages = list(report["prose"].items()) + list(report["sources"].items())
+    log("removed on the way (per folder and step):")
+    for where, stage in stages:
+        for k, v in stage["removed"].items():
+            if "dropped_contaminated" not in k:  # the same documents appear as contaminated_<benchmark>
+                log(f"  {v:>7,}  {where:<12} {k}")
+    decon = [f"{b} {n} in {where}" for where, stage in stages for b, n in stage["decontamination"].items()]
+    log("decontamination (documents removed per benchmark and folder): " + (", ".join(decon) or "none")
+        + f"; benchmarks indexed: {', '.join(report['benchmarks'])}")
+    bad = [f"{where}: {line}" for where, stage in stages for line in stage["bad_input"]]
+    log("bad input: " + ("; ".join(bad) if bad else "none"))
+    for k, c in report["classifiers"].items():
+        log(f"classifier {k}: F1 {c['f1']:.3f} at threshold {c['threshold']} on {c['n']} held-out annotations")
+
+
+def clean(root: Path) -> None:
+    shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,446 @@
+"""Data pipelines (issue 3): decontamination, classifier filter, bad input, tokenization, dedup, mixture, CLI.
+
+Small corpora only; every datatrove run goes through `run_pipeline` (one worker, in-process, under a
+SIGALRM timeout) so a hung executor fails the test instead of the suite.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import signal
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from smolrecipe.data import executor
+
+REPO = Path(__file__).resolve().parents[1]
+GSM8K = REPO.parent / "shared" / "data" / "gsm8k"  # ../shared/data/gsm8k from the checkout
+
+
+@contextmanager
+def time_limit(seconds: int):
+    def boom(*_):
+        raise TimeoutError(f"datatrove run exceeded {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def run_pipeline(pipeline, tmp_path: Path, name: str, seconds: int = 120) -> dict:
+    args = argparse.Namespace(tasks=1, workers=1, logging_dir=str(tmp_path / "logs"), slurm=False)
+    with time_limit(seconds):
+        return executor.run(pipeline, args, name)
+
+
+def write_jsonl(path: Path, rows) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+    return path
+
+
+def read_jsonl_gz(folder: Path) -> list[dict]:
+    out = []
+    for f in sorted(folder.glob("*.jsonl.gz")):
+        with gzip.open(f, "rt", encoding="utf-8") as fh:
+            out.extend(json.loads(line) for line in fh)
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_tokenizer(tmp_path_factory) -> Path:
+    """A 600-token byte-level BPE with the recipe's special tokens, trained in about a second."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    from smolrecipe.data.local_corpus import code_docs
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|pad|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator([d["text"] for d in code_docs()[:40]], trainer)
+    path = tmp_path_factory.mktemp("tok") / "tokenizer.json"
+    tok.save(str(path))
+    return path
+
+
+# ---- decontamination: the issue's done-when test ----------------------------------------------------
+
+def test_gsm8k_planted_test_problems_are_all_removed(tmp_path):
+    from datatrove.pipeline.writers import JsonlWriter
+
+    from smolrecipe.data.decont import NGramsDecontFilter, build_index, default_config, report
+    from smolrecipe.data.readers import SafeJsonlReader
+
+    assert (GSM8K / "test.jsonl").is_file() and (GSM8K / "train.jsonl").is_file(), (
+        f"GSM8K files expected at {GSM8K} (../shared/data/gsm8k relative to the repository)")
+    test = [json.loads(line) for line in open(GSM8K / "test.jsonl")]
+    train = [json.loads(line) for line in open(GSM8K / "train.jsonl")]
+    bench = tmp_path / "gsm8k.jsonl"
+    bench.write_text((GSM8K / "test.jsonl").read_text())
+    rng = random.Random(0)
+    filler = ["The library lends books for three weeks and renews them once if nobody else is waiting.",
+              "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen inside the leaf.",
+              "A linked list stores each element with a pointer to the next one, so inserting is cheap."]
+    docs = [{"id": f"train/{k}", "text": f"{p['question']}\n{p['answer']}", "kind": "train"} for k, p in enumerate(train)]
+    planted = rng.sample(test, 100)
+    for k, p in enumerate(planted):  # inside other text, as a scraped page would quote it
+        docs.append({"id": f"planted/{k}", "kind": "planted",
+                     "text": f"{rng.choice(filler)}\n\nHomework help: {p['question']}\nSolution: {p['answer']}\n\n{rng.choice(filler)}"})
+    docs += [{"id": f"other/{k}", "text": rng.choice(filler) * 3, "kind": "other"} for k in range(200)]
+    rng.shuffle(docs)
+    write_jsonl(tmp_path / "corpus" / "part.jsonl", docs)
+
+    ngrams = build_index(tmp_path / "index", benchmark_files=[bench])
+    assert ngrams["gsm8k"] > 10_000
+    stats = run_pipeline([SafeJsonlReader(str(tmp_path / "corpus")),
+                          NGramsDecontFilter(str(tmp_path / "index"), config=default_config(),
+                                             exclusion_writer=JsonlWriter(str(tmp_path / "removed"), compression="gzip")),
+                          JsonlWriter(str(tmp_path / "kept"), compression="gzip")], tmp_path, "decont", seconds=240)
+    removed = read_jsonl_gz(tmp_path / "removed")
+    kinds = [d["metadata"]["kind"] for d in removed]
+    assert kinds.count("planted") == 100
+    assert kinds.count("train") < 0.01 * len(train), f"{kinds.count('train')} train problems removed"
+    assert kinds.count("other") == 0
+    assert all(d["metadata"]["contaminated_task"] == "gsm8k" for d in removed)
+    assert report(stats) == {"gsm8k": len(removed)}
+    assert len(read_jsonl_gz(tmp_path / "kept")) == len(docs) - len(removed)
+
+
+def test_benchmark_file_errors_name_the_line(tmp_path):
+    from smolrecipe.data.decont import benchmark_pairs, build_index
+    from smolrecipe.errors import RecipeError
+
+    bad = write_jsonl(tmp_path / "b.jsonl", [{"question": "q", "answer": "a"}, {"question": "no gold here"}])
+    with pytest.raises(RecipeError, match="line 2 has no gold field"):
+        benchmark_pairs(bad)
+    mc = write_jsonl(tmp_path / "mc.jsonl", [{"query": "Sky colour?", "choices": ["red", "blue"], "gold": 1}])
+    assert benchmark_pairs(mc) == [("Sky colour?", "blue")]
+    with pytest.raises(RecipeError, match="no benchmark"):
+        build_index(tmp_path / "idx")
+
+
+# ---- classifier ------------------------------------------------------------------------------------
+
+GOOD = ("Photosynthesis is the process by which plants turn light into chemical energy. For example, a leaf "
+        "uses chlorophyll to absorb light, which means it can split water and release oxygen. This is why "
+        "plants need sunlight: without it, they cannot make the sugar that feeds them. Note that ")
+BAD = "BUY NOW!!! cheap deals click here >>> $$$ 50% off ||| login | cart | menu "
+
+
+def test_classifier_filter_drops_low_scores_and_stores_them(tmp_path, small_tokenizer):
+    from datatrove.pipeline.writers import JsonlWriter
+
+    from smolrecipe.data.classifier import EduClassifierFilter, train
+    from smolrecipe.data.readers import SafeJsonlReader
+
+    rng = random.Random(0)
+    rows = []
+    for k in range(240):
+        if k % 2:
+            rows.append({"text": GOOD * rng.randint(1, 3) + f" topic {k}.", "score": rng.choice([4.0, 5.0])})
+        else:
+            rows.append({"text": BAD * rng.randint(1, 3) + f" item {k}", "score": rng.choice([0.0, 1.0])})
+    ann = write_jsonl(tmp_path / "ann.jsonl", rows)
+    info = train(ann, tmp_path / "clf", tokenizer_file=small_tokenizer, threshold=3, epochs=8, batch_size=16, max_length=64)
+    assert info["val"]["f1"] > 0.9, info
+    assert json.loads((tmp_path / "clf" / "classifier.json").read_text())["threshold"] == 3
+
+    docs = [{"id": f"g{k}", "text": GOOD + f" lesson {k}."} for k in range(20)]
+    docs += [{"id": f"b{k}", "text": BAD + f" deal {k}"} for k in range(20)]
+    write_jsonl(tmp_path / "in" / "d.jsonl", docs)
+    stats = run_pipeline([SafeJsonlReader(str(tmp_path / "in")),
+                          EduClassifierFilter(tmp_path / "clf", score_key="edu_score",
+                                              exclusion_writer=JsonlWriter(str(tmp_path / "dropped"), compression="gzip")),
+                          JsonlWriter(str(tmp_path / "kept"), compression="gzip")], tmp_path, "clf")
+    kept, dropped = read_jsonl_gz(tmp_path / "kept"), read_jsonl_gz(tmp_path / "dropped")
+    assert len(kept) + len(dropped) == 40
+    assert all(d["metadata"]["edu_score_int"] >= 3 for d in kept)
+    assert all(d["metadata"]["edu_score_int"] < 3 for d in dropped)
+    assert all(isinstance(d["metadata"]["edu_score"], float) for d in kept + dropped)
+    assert {d["id"][0] for d in kept} == {"g"} and {d["id"][0] for d in dropped} == {"b"}
+    assert executor.stat(stats, "Edu classifier", "dropped") == 20
+
+
+def test_binary_metrics():
+    from smolrecipe.data.classifier import binary_metrics
+
+    m = binary_metrics([3.4, 2.4, 4.0, 1.0], [3, 3, 4, 0], threshold=3)
+    assert (m["precision"], m["recall"], round(m["f1"], 3)) == (1.0, 0.6667, 0.8)
+
+
+# ---- LLM judge over HTTP (OpenAI-compatible), against a local stub server ---------------------------
+
+class _Judge(BaseHTTPRequestHandler):
+    calls: list = []
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).calls.append((self.path, body))
+        if len(type(self).calls) == 1:  # first call: a transient overload the client must retry
+            self.send_response(503)
+            self.end_headers()
+            return
+        text = body["messages"][0]["content"]
+        score = 4 if "photosynthesis" in text.lower() else 1
+        reply = {"choices": [{"message": {"role": "assistant", "content": f"Clear and focused.\nEducational score: {score}"}}]}
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *a):
+        pass
+
+
+def test_llm_judge_scores_through_an_openai_compatible_endpoint():
+    from smolrecipe.data.annotate import LLMJudge, parse_score
+
+    server = HTTPServer(("127.0.0.1", 0), _Judge)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        judge = LLMJudge(base_url=f"http://127.0.0.1:{server.server_port}/v1", model="judge", concurrency=1, timeout=5)
+        judge_retry_fast = judge.score_many  # the first 503 costs one 1 s back-off
+        results = judge_retry_fast([GOOD, BAD])
+    finally:
+        server.shutdown()
+    assert [s for s, _ in results] == [4.0, 1.0]
+    path, body = _Judge.calls[-1]
+    assert path == "/v1/chat/completions" and body["model"] == "judge" and body["temperature"] == 0.0
+    assert "Educational score" in body["messages"][0]["content"]
+    assert parse_score("blah\nMath score: 7", "math5") == 5.0 and parse_score("no score", "edu") is None
+
+
+# ---- bad input -------------------------------------------------------------------------------------
+
+def test_bad_input_is_counted_and_skipped_never_fatal(tmp_path):
+    from datatrove.pipeline.writers import JsonlWriter
+
+    from smolrecipe.data.readers import SafeJsonlReader, bad_input_summary
+
+    f = tmp_path / "in" / "mixed.jsonl"
+    f.parent.mkdir()
+    lines = [json.dumps({"id": "ok1", "text": "fine document one"}).encode(),
+             b'{"id": "broken", "text": "no closing brace"',
+             b'{"id": "latin1", "text": "caf\xe9"}',
+             json.dumps({"id": "nofield", "body": "wrong key"}).encode(),
+             json.dumps({"id": "empty", "text": "   "}).encode(),
+             json.dumps(["not", "an", "object"]).encode(),
+             b'{"id": "surrogate", "text": "bad \\ud800 escape"}',
+             json.dumps({"id": "ok2", "text": "fine document two"}).encode()]
+    f.write_bytes(b"\n".join(lines) + b"\n")
+    with gzip.open(tmp_path / "in" / "more.jsonl.gz", "wb") as g:
+        g.write(b'{"id": "ok3", "text": "gzipped"}\n{oops\n')
+    stats = run_pipeline([SafeJsonlReader(str(tmp_path / "in")), JsonlWriter(str(tmp_path / "out"), compression="gzip")],
+                         tmp_path, "bad")
+    assert sorted(d["id"] for d in read_jsonl_gz(tmp_path / "out")) == ["ok1", "ok2", "ok3"]
+    summary = bad_input_summary(stats)
+    assert "skipped 2 input line(s): malformed json" in summary
+    assert "skipped 2 input line(s): not utf8" in summary
+    assert "skipped 1 input line(s): missing text" in summary
+    assert "skipped 1 input line(s): empty text" in summary
+    assert "skipped 1 input line(s): not an object" in summary
+
+
+# ---- tokenization, dedup, mixture ------------------------------------------------------------------
+
+def test_tokenized_folder_metadata_names_the_tokenizer(tmp_path, small_tokenizer):
+    from datatrove.utils.dataset import DatatroveFolderDataset
+    from tokenizers import Tokenizer
+
+    from smolrecipe.data.readers import SafeJsonlReader
+    from smolrecipe.data.tokenize import folder_tokens, tokenizer_step
+
+    texts = [f"def f{k}(x):\n    return x + {k}\n" for k in range(50)]
+    write_jsonl(tmp_path / "in" / "d.jsonl", [{"id": str(k), "text": t} for k, t in enumerate(texts)])
+    run_pipeline([SafeJsonlReader(str(tmp_path / "in")), tokenizer_step(str(tmp_path / "tok"), str(small_tokenizer))],
+                 tmp_path, "tok")
+    tokens, name, files = folder_tokens(tmp_path / "tok")
+    enc = Tokenizer.from_file(str(small_tokenizer)).encode_batch(texts)
+    assert name == str(small_tokenizer) and files == 1
+    assert tokens == sum(len(e.ids) for e in enc) + len(texts)  # + one EOS per document
+    meta = next((tmp_path / "tok").glob("*.ds.metadata")).read_text().splitlines()
+    assert meta[0] == f"{small_tokenizer}|2"
+    ds = DatatroveFolderDataset(str(tmp_path / "tok"), seq_len=16, token_size=2, return_positions=False)
+    assert len(ds) == tokens // 17
+    assert (next((tmp_path / "tok").glob("*.ds")).stat().st_size // 2) == tokens
+
+
+def test_tokenizer_missing_is_reported_before_work(tmp_path):
+    from smolrecipe.data.tokenize import check_tokenizer
+    from smolrecipe.errors import RecipeError
+
+    with pytest.raises(RecipeError) as e:
+        check_tokenizer(tmp_path / "nowhere")
+    assert "make tokenizer RECIPE=tiny" in e.value.render() and "tokenizer.json" in e.value.render()
+
+
+def test_cli_data_without_tokenizer_exits_2_with_the_fix(scratch_repo, capsys):
+    from smolrecipe.cli import main
+
+    assert main(["data", "--recipe", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert "tokenizer not found" in err and "make tokenizer RECIPE=tiny" in err
+    assert not (scratch_repo / "outputs" / "data").exists()  # nothing started
+
+
+def test_minhash_removes_near_duplicates(tmp_path):
+    from smolrecipe.data.dedup import run_minhash
+
+    rng = random.Random(1)
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma".split()
+    uniques = [" ".join(rng.choice(words) for _ in range(120)) for _ in range(30)]
+    docs = [{"id": f"u{k}", "text": t} for k, t in enumerate(uniques)]
+    docs += [{"id": f"d{k}", "text": uniques[k] + " tau"} for k in range(10)]  # near copies of the first ten
+    write_jsonl(tmp_path / "in" / "d.jsonl", docs)
+    args = argparse.Namespace(tasks=1, workers=1, logging_dir=str(tmp_path / "logs"), slurm=False)
+    with time_limit(180):
+        stats = run_minhash(str(tmp_path / "in"), str(tmp_path / "out"), str(tmp_path / "mh"), args, name="mh")
+    assert len(read_jsonl_gz(tmp_path / "out")) == 30
+    assert executor.stat(stats, "MinHash", "dropped") == 10
+
+
+def _fake_tokenized(folder: Path, tokens: int):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "00000_x.ds.metadata").write_text(f"outputs/tokenizers/tiny/tokenizer.json|2\n{tokens}\n{tokens}")
+
+
+def test_mixture_epochs_and_warning(scratch_repo):
+    from smolrecipe.config import load_recipe
+    from smolrecipe.data import mixture
+
+    data = scratch_repo / "outputs" / "data" / "tiny" / "tokenized"
+    for name in ("web", "code", "code-edu", "math", "math-edu", "textbooks", "long"):
+        _fake_tokenized(data / name, 1_000_000)
+    _fake_tokenized(data / "web-edu", 100_000)  # far too small: the run draws ~750k tokens from it
+    mixture.reset()
+    col = mixture.availability_column("outputs/data/tiny/tokenized/web", 500_000)
+    assert "1.00M available" in col and "0.50 epochs here" in col and "!!" not in col
+    assert "not built yet" in mixture.availability_column("outputs/data/tiny/tokenized/nope", 1)
+    rows = {r["folder"].rsplit("/", 1)[-1]: r for r in mixture.mixture_report(load_recipe("tiny", check_tokenizer=False))}
+    assert rows["web-edu"]["warning"] and rows["web-edu"]["epochs"] > 7
+    assert not rows["web"]["warning"] and 0.5 < rows["web"]["epochs"] < 0.7
+    assert "!! over 4 epochs" in mixture.format_report(list(rows.values()))
+
+
+def test_tiny_sources_match_the_configs():
+    from smolrecipe.config import load_recipe
+    from smolrecipe.data.tiny import SOURCES
+
+    recipe = load_recipe("tiny", check_tokenizer=False)
+    folders = {f for cfg in [*recipe.stages, recipe.long_context] for st in cfg.data_stages for f in st.data.dataset.folders}
+    assert {f.rsplit("/", 1)[-1] for f in folders} == set(SOURCES)
+
+
+def test_hub_readers_and_slurm_executor_construct():
+    from datatrove.pipeline.readers import ParquetReader
+
+    from smolrecipe.data.readers import hub_reader
+    from smolrecipe.errors import RecipeError
+
+    r = hub_reader("fineweb-edu", limit=10)
+    assert isinstance(r, ParquetReader) and r.limit == 10
+    assert r.data_folder.path == "datasets/HuggingFaceFW/fineweb-edu/data"
+    assert type(r.data_folder.fs).__name__ == "HfFileSystem"
+    assert hub_reader("stack-edu", language="Java").data_folder.path == "datasets/HuggingFaceTB/stack-edu/Java"
+    with pytest.raises(RecipeError, match="unknown source"):
+        hub_reader("not-a-dataset")
+    args = argparse.Namespace(tasks=64, workers=-1, logging_dir="/tmp/smolrecipe-slurm-logs", slurm=True, partition="cpu",
+                              time="1:00:00", cpus_per_task=1, mem_per_cpu_gb=2, venv=None)
+    ex = executor.make_executor([hub_reader("dclm")], args, "dclm-filter")
+    assert type(ex).__name__ == "SlurmPipelineExecutor" and ex.tasks == 64 and ex.partition == "cpu"
+
+
+def test_smollm2_pipelines_cover_every_folder_the_configs_name():
+    from smolrecipe.config import load_recipe
+    from smolrecipe.data import smollm2
+
+    folders = set()
+    for name in ("smollm2-1.7B", "smollm2-360M", "smollm2-135M"):
+        recipe = load_recipe(name, check_tokenizer=False)
+        for cfg in [*recipe.stages, recipe.long_context]:
+            for st in cfg.data_stages:
+                folders.update(st.data.dataset.folders)
+    assert folders == {smollm2.output_folder(n) for n in smollm2.names()}
+    jobs = smollm2.pipelines("stack-edu", decont_index="/tmp/idx", languages=["Java", "Python"])
+    assert [j for j, _ in jobs] == ["stack-edu-java", "stack-edu-python"]
+    steps = jobs[0][1]
+    assert [type(s).__name__ for s in steps] == ["ParquetReader", "NGramsDecontFilter", "DocumentTokenizer"]
+    assert steps[-1].tokenizer_name_or_path == smollm2.COSMO2 and steps[-1].save_filename == "java"
+    long_steps = smollm2.pipelines("books")[0][1]
+    assert type(long_steps[1]).__name__ == "MinCharsFilter" and long_steps[1].min_chars == smollm2.LONG_MIN_CHARS
+
+
+def test_changed_benchmarks_invalidate_filtered_folders(tmp_path):
+    from smolrecipe.data.tiny import invalidate_if_benchmarks_changed
+
+    bench = write_jsonl(tmp_path / "b.jsonl", [{"question": "q", "answer": "a"}])
+    (tmp_path / "tokenized" / "math").mkdir(parents=True)
+    (tmp_path / "logs" / "math").mkdir(parents=True)
+    invalidate_if_benchmarks_changed(tmp_path, [bench], log=lambda *_: None)
+    assert (tmp_path / "tokenized" / "math").exists()  # first build: nothing to invalidate
+    invalidate_if_benchmarks_changed(tmp_path, [bench], log=lambda *_: None)
+    assert (tmp_path / "logs" / "math").exists()  # same benchmarks: completed tasks stay
+    write_jsonl(bench, [{"question": "q2", "answer": "a2"}])
+    invalidate_if_benchmarks_changed(tmp_path, [bench], log=lambda *_: None)
+    assert not (tmp_path / "tokenized").exists() and not (tmp_path / "logs").exists()
+
+
+LIGHTEVAL_TASKS = '''
+from lighteval.metrics.metrics import Metrics
+from lighteval.tasks.lighteval_task import LightevalTaskConfig
+from lighteval.tasks.requests import Doc
+
+
+def prompt(line, task_name=None):
+    return Doc(task_name=task_name, query=line["question"], choices=[line["answer"]], gold_index=0)
+
+
+TASKS_TABLE = [LightevalTaskConfig(name="localmath", prompt_function=prompt, hf_repo="{repo}", hf_subset="default",
+                                   metrics=[Metrics.exact_match], hf_avail_splits=["test"], evaluation_splits=["test"])]
+'''
+
+
+def test_indexer_reads_lighteval_013_tasks(tmp_path):
+    """The adaptation STACK.md asks for: datatrove's indexer calls Registry(cache_dir=...), gone in lighteval 0.13."""
+    from datatrove.data import Document
+
+    from smolrecipe.data import mathgen
+    from smolrecipe.data.decont import BenchmarkIndexer, NGramsDecontFilter, default_config
+
+    problems = mathgen.held_out(5)
+    write_jsonl(tmp_path / "bench" / "test.jsonl", [{"question": p["question"], "answer": p["answer"]} for p in problems])
+    (tmp_path / "tasks.py").write_text(LIGHTEVAL_TASKS.format(repo=tmp_path / "bench"))
+    idx = BenchmarkIndexer(str(tmp_path / "idx"), lighteval_tasks=["localmath|0"], custom_tasks=str(tmp_path / "tasks.py"))
+    with time_limit(120):
+        idx.run()
+    assert (tmp_path / "idx" / "localmath_0.index.hashes").stat().st_size > 0
+    f = NGramsDecontFilter(str(tmp_path / "idx"), config=default_config())
+    leaked = Document(text="Practice sheet.\n" + problems[2]["question"] + "\n" + problems[2]["answer"], id="x")
+    assert f.filter(leaked) == (False, "contaminated") and leaked.metadata["contaminated_task"] == "localmath_0"
+    assert f.filter(Document(text=mathgen.problems(1, seed=99)[0]["text"], id="y")) is True
+
+
+def test_cli_data_for_a_smollm2_recipe_lists_the_cluster_pipelines(capsys):
+    from smolrecipe.cli import main
+
+    assert main(["data", "--recipe", "smollm2-1.7B"]) == 0
+    out = capsys.readouterr().out
+    for name in ("fineweb-edu", "dclm", "stack-edu", "finemath-4plus", "cosmopedia-v2", "books"):
+        assert f"--smollm2 {name} " in out
+    assert "folder not built" in out
