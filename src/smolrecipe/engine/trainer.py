@@ -237,7 +237,7 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
         for s in stages_meta:
             if s["name"] == name:
                 return s
-        d = stage_data(cfg, stage_index_for_step(cfg, step + 1))
+        d = next(stage_data(cfg, i) for i in range(len(cfg.data_stages)) if cfg.data_stages[i].name == name)
         entry = {"name": name, "start_training_step": d.start_training_step, "sequence_length": d.seq_len,
                  "consumed_samples": 0, "per_folder": {}}
         stages_meta.append(entry)
