@@ -152,10 +152,12 @@ def run_nanotron(launch: NanotronLaunch, *, dry_run: bool, log=print) -> int:
     if dry_run:
         log("# dry run: nothing was written or started")
         return 0
+    launch.write()  # also on a login node without GPUs: the prepared YAML is what launch.slurm submits
+    log(f"# wrote {launch.config_path}")
     ok, why = nanotron_available()
     if not ok:
-        raise RecipeError(f"cannot launch nanotron here: {why}", fix="run on a GPU node after `make setup-gpu`, or use --engine local")
-    launch.write()
+        raise RecipeError(f"cannot launch nanotron on this machine: {why}",
+                          fix=f"on a GPU node after `make setup-gpu` run the command above, or submit: {launch.slurm()}")
     import subprocess
 
     return subprocess.call(launch.argv, env={**os.environ, **launch.env}, cwd=repo_root())

@@ -49,6 +49,7 @@ class EngineOptions:
     spike_sigma: float = 6.0
     spike_margin: float = 0.5        # nats above the running mean, at least
     max_rewinds: int = 3
+    fuse_tokens: int = 8192          # run a step's micro batches as one forward when it has at most this many tokens (0: never)
     swa_interval: int | None = None
     swa_window: int | None = None
     ema_decay: float | None = None
@@ -343,9 +344,13 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
                 g["lr"] = lr
             t_step = time.time()
             total = 0.0
-            for _ in range(accum * cfg.parallelism.dp):
-                batch = reader.next_samples(mbs)
-                loss = causal_lm_loss(model, batch, bf16) / (accum * cfg.parallelism.dp)
+            n_micro = accum * cfg.parallelism.dp
+            # Fusing the micro batches of a step into one forward computes the same mean gradient (every micro
+            # batch has the same token count) with larger, faster matmuls; nanotron accumulates to save GPU memory.
+            fused = n_micro if opts.fuse_tokens and gbs * reader.data.seq_len <= opts.fuse_tokens else 1
+            for _ in range(n_micro // fused):
+                batch = reader.next_samples(mbs * fused)
+                loss = causal_lm_loss(model, batch, bf16) * (fused / n_micro)
                 loss.backward()
                 total += float(loss.detach())
             grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), opt_cfg.clip_grad or float("inf")))
