@@ -301,3 +301,29 @@ def test_dry_run_nanotron_command_for_the_1_7B_stage_3(capsys, scratch_repo):
     assert all("s3" in f for st in cfg.data_stages for f in st.data.dataset.folders)
     assert cfg.checkpoints.resume_checkpoint_path.endswith("outputs/checkpoints/smollm2-1.7B/3814697")
     assert not (scratch_repo / "outputs" / "nanotron").exists()  # a dry run writes nothing
+
+
+# ---------------------------------------------------------------- full tiny chain + context extension
+def test_four_stages_then_long_context(repo, tmp_path):
+    run = tmp_path / "ck"
+    ends = [train(stage_cfg(repo, k, run), opts(tmp_path)).last_step for k in (1, 2, 3, 4)]
+    assert ends == [6, 9, 12, 16]
+    lc = debug(load_nanotron_yaml(repo / "pretraining" / "configs" / "tiny" / "long-context.yaml"), tmp_path / "lc", steps=STAGE_STEPS)
+    lc.checkpoints.resume_checkpoint_path = str(run / "14")
+    res = train(lc, opts(tmp_path))
+    assert (res.first_step, res.last_step) == (15, 16)
+    meta = ck.verify_checkpoint(tmp_path / "lc" / "16")
+    stages = {s["name"]: s for s in meta["data_stages"]}
+    assert stages["long-context"]["sequence_length"] == 2 * SEQ and stages["long-context"]["consumed_samples"] == 2 * 4
+    assert stages["stage4-decay"]["consumed_samples"] == 2 * 4  # steps 13-14 of stage 4 before the branch
+    from transformers import AutoConfig
+
+    assert AutoConfig.from_pretrained(tmp_path / "lc" / "16" / "model").rope_parameters["rope_theta"] == 4.0e4
+    assert (run / "16").is_dir()  # the pretraining run's own end is untouched
+
+
+def test_fused_micro_batches_give_the_accumulated_gradient(repo, tmp_path):
+    fused = train(stage_cfg(repo, 1, tmp_path / "a"), opts(tmp_path, max_steps=3))
+    accum = train(stage_cfg(repo, 1, tmp_path / "b"), opts(tmp_path, max_steps=3, fuse_tokens=0))
+    for s in (1, 2, 3):
+        assert fused.losses[s] == pytest.approx(accum.losses[s], rel=1e-5)
