@@ -143,6 +143,8 @@ def test_resume_equivalence(repo, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert meta["consumed_train_samples"] == 6 * 4
     assert meta["lineage"][-1]["step"] == 4
+    again = train(stage_cfg(repo, 1, tmp_path / "cut", interval=3), opts(tmp_path))  # a finished stage is not retrained
+    assert again.losses == {} and again.last_checkpoint == tmp_path / "cut" / "6"
 
 
 # ---------------------------------------------------------------- stage transition

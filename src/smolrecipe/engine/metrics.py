@@ -42,6 +42,11 @@ class MetricsWriter:
     def write_json(self, name: str, data: dict) -> None:
         atomic_write_text(self.folder / name, json.dumps(data, indent=1, default=str))
 
+    def append_json(self, name: str, data: dict) -> None:
+        """One record per launch (a resumed run keeps the history of its launches)."""
+        with open(self.folder / name, "a") as f:
+            f.write(json.dumps(data, default=str) + "\n")
+
     def log(self, step: int, values: dict) -> None:
         self._jsonl.write(json.dumps({"step": step, **values}) + "\n")
         self._jsonl.flush()

@@ -193,6 +193,9 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
                 log(f"warning: the checkpoint was trained in {start_meta['precision']}; this launch uses {'bf16' if bf16 else 'fp32'}")
         else:
             avg_tensors = None
+        if continuing and step == cfg.tokens.train_steps:
+            log(f"{cfg.general.run} is already complete at step {step} ({start_path}); nothing to train (--restart retrains it)")
+            return RunResult({}, step + 1, step, start_path, 0.0, 0, (opts.runs_dir or outputs_dir() / "runs") / cfg.general.run, [])
         if step >= cfg.tokens.train_steps:
             raise ConfigError(
                 f"the checkpoint is at step {step}, and this config ends at train_steps={cfg.tokens.train_steps}",
@@ -201,8 +204,6 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
             )
     if cfg.general.seed is not None:
         torch.manual_seed(cfg.general.seed + step)  # deterministic whatever the launch; no dropout uses it anyway
-    if step == cfg.tokens.train_steps:
-        log("nothing to do: the run already reached train_steps")
 
     swa = SWA(opts.swa_interval, opts.swa_window) if opts.swa_interval else None
     ema = EMA(opts.ema_decay) if opts.ema_decay else None
@@ -215,7 +216,7 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
     runs_root = opts.runs_dir or outputs_dir() / "runs"
     metrics = MetricsWriter(runs_root / cfg.general.run, tensorboard=opts.tensorboard, wandb=opts.wandb,
                             wandb_project=cfg.general.project, run_name=cfg.general.run)
-    metrics.write_json("run.json", {
+    metrics.append_json("launches.jsonl", {
         "run": cfg.general.run, "config": getattr(cfg, "source_file", None), "versions": runtime_versions(),
         "precision": "bf16" if bf16 else "fp32", "threads": torch.get_num_threads(), "started_from": parent,
         "engine": "local", "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(opts).items()},
