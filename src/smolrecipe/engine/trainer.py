@@ -386,7 +386,7 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
             ntok = gbs * reader.data.seq_len
             tokens_done += ntok
             metrics.log(step, {"loss": total, "lr": lr, "grad_norm": grad_norm, "tokens_per_s": ntok / dt,
-                               "step_time": dt, "consumed_samples": reader.consumed, "stage": reader.data.name})
+                               "step_time": dt, "elapsed": time.time() - t0, "consumed_samples": reader.consumed, "stage": reader.data.name})
             if swa is not None and swa.update(step, model):
                 save_model_folder(model, swa.average(), Path(f"{run_dir}-swa") / str(step),
                                   {"kind": "swa", "interval": swa.interval, "window": swa.window, "snapshots": swa.count,
