@@ -329,3 +329,17 @@ def test_fused_micro_batches_give_the_accumulated_gradient(repo, tmp_path):
     accum = train(stage_cfg(repo, 1, tmp_path / "b"), opts(tmp_path, max_steps=3, fuse_tokens=0))
     for s in (1, 2, 3):
         assert fused.losses[s] == pytest.approx(accum.losses[s], rel=1e-5)
+
+
+def test_engine_auto_is_local_without_cuda_and_nanotron_run_prepares_the_yaml(repo, capsys):
+    from smolrecipe.cli import main
+    from smolrecipe.engine.launch import pick_engine
+
+    assert pick_engine("auto", log=lambda m: None) == "local"  # no CUDA on this machine kind
+    assert main(["pretrain", "--recipe", "tiny", "--stage", "2", "--engine", "nanotron"]) == 2  # cannot start here...
+    err = capsys.readouterr().err
+    assert "cannot launch nanotron on this machine" in err and "sbatch --nodes=1 pretraining/launch.slurm" in err
+    prepared = repo / "outputs" / "nanotron" / "tiny-stage2.yaml"  # ...but the prepared YAML and aliases exist
+    cfg = load_nanotron_yaml(prepared)
+    alias = Path(cfg.data_stages[-1].data.dataset.folders[-1])
+    assert "s3" in str(alias) and alias.is_symlink() and alias.resolve() == (repo / "outputs/data/tiny/tokenized/math").resolve()
