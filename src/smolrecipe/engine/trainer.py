@@ -202,8 +202,6 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
                 file=getattr(cfg, "source_file", None), field="tokens.train_steps",
                 fix="nothing left to train: run the next stage, or raise train_steps",
             )
-    if cfg.general.seed is not None:
-        torch.manual_seed(cfg.general.seed + step)  # deterministic whatever the launch; no dropout uses it anyway
 
     swa = SWA(opts.swa_interval, opts.swa_window) if opts.swa_interval else None
     ema = EMA(opts.ema_decay) if opts.ema_decay else None
