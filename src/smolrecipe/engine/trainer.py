@@ -154,6 +154,9 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
         raise ConfigError("weight_decay_exclude_named_params names nanotron modules; the local engine cannot map them",
                           file=getattr(cfg, "source_file", None), field="optimizer.weight_decay_exclude_named_params",
                           fix="remove it to train locally (SmolLM2 decays every parameter)")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # its per-save "Writing model shards" bar would break the training bar
     bf16 = use_bf16(opts.precision)
     sched = Schedule.from_args(cfg.schedule)
     run_dir = resolve(cfg.checkpoints.checkpoints_path)
