@@ -396,8 +396,8 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
             if ema is not None:
                 ema.update(model)
             if bar is not None:
-                bar.update(1)
                 bar.set_postfix(step=step, loss=f"{total:.3f}", lr=f"{lr:.2e}", tok_s=f"{ntok / dt:,.0f}", refresh=False)
+                bar.update(1)
             final = step == cfg.tokens.train_steps
             if step % cfg.checkpoints.checkpoint_interval == 0 or (final and cfg.checkpoints.save_final_state) or step == end:
                 last_path = save(step, "final" if final else ("interval" if step % cfg.checkpoints.checkpoint_interval == 0 else "stop"))
