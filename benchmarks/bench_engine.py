@@ -5,7 +5,8 @@ Usage: python benchmarks/bench_engine.py [--steps 12] [--threads 2]      (or: py
 Both train the tiny recipe's stage-1 model (1.3M-parameter Llama, pretraining/configs/tiny/stage1.yaml) on
 the same token windows with the same batch (micro batch 8 x accumulation 2 x 256 tokens), AdamW, clipping
 and precision. The Trainer is the peer a user would pick (Trainer + TrainingArguments, default settings
-for logging/saving switched off). Step times are medians after two warm-up steps, best of interleaved rounds. MFU = model FLOPs/s
+for logging/saving switched off). Step times (process CPU time on one thread by default, see CLOCK) are medians after two warm-up steps,
+best of interleaved rounds. MFU = model FLOPs/s
 (6N + attention, PaLM appendix B, smolrecipe.model.flops_per_token) / the matmul throughput measured here,
 now, at the model's own linear-layer shapes, in the same precision. Prints `RESULT ...` lines.
 """
@@ -30,6 +31,16 @@ from smolrecipe.engine.model import build_model  # noqa: E402
 from smolrecipe.engine.trainer import EngineOptions, train, use_bf16  # noqa: E402
 from smolrecipe.model import flops_per_token  # noqa: E402
 
+# "cpu" (default): process CPU time with one thread. The machine is shared: another job's threads make
+# wall-clock times swing 10x, while the CPU time a single-threaded step needs barely moves. "wall" times
+# what a user waits, with all threads, on a quiet machine.
+CLOCK = "cpu"
+CLOCK_FIELD = {"cpu": "cpu_time", "wall": "elapsed"}
+
+
+def clock() -> float:
+    return time.process_time() if CLOCK == "cpu" else time.perf_counter()
+
 
 def make_data(folder: Path, cfg, tokens: int) -> None:
     rng = np.random.default_rng(0)
@@ -44,18 +55,18 @@ def make_data(folder: Path, cfg, tokens: int) -> None:
             (d / "000_00000.ds.metadata").write_text(f"random|2\n{tokens}")
 
 
-def engine_step_times(cfg, root: Path, steps: int, fuse: bool, precision: str = "auto") -> list[float]:
-    cfg.checkpoints.checkpoints_path = str(root / f"ck-{fuse}-{precision}")
+def engine_step_times(cfg, root: Path, steps: int, fuse: bool, precision: str = "auto", compile: bool = False) -> list[float]:
+    cfg.checkpoints.checkpoints_path = str(root / f"ck-{fuse}-{precision}-{compile}")
     cfg.checkpoints.checkpoint_interval = 10**9
     cfg.checkpoints.save_final_state = False
     opts = EngineOptions(max_steps=steps, tensorboard=False, progress=False, runs_dir=root / "runs",
-                         fuse_tokens=8192 if fuse else 0, restart=True, precision=precision)
+                         fuse_tokens=8192 if fuse else 0, restart=True, precision=precision, compile=compile)
     train(cfg, opts, log=lambda m: None)
     import json
 
     lines = [json.loads(x) for x in (root / "runs" / cfg.general.run / "metrics.jsonl").read_text().splitlines()]
     # Wall time between consecutive steps (data, logging included), measured like the Trainer's callback clock.
-    ends = [r["elapsed"] for r in lines if "elapsed" in r]
+    ends = [r[CLOCK_FIELD[CLOCK]] for r in lines if "elapsed" in r]
     (root / "runs" / cfg.general.run / "metrics.jsonl").unlink()
     return [b - a for a, b in zip(ends, ends[1:])][1:]
 
@@ -82,12 +93,12 @@ def trainer_step_times(cfg, root: Path, steps: int, bf16: bool) -> list[float]:
 
     class Clock(TrainerCallback):
         def on_step_end(self, *a, **k):
-            stamps.append(time.perf_counter())
+            stamps.append(clock())
 
     class Start(TrainerCallback):
         def on_step_begin(self, *a, **k):
             if not stamps:
-                stamps.append(time.perf_counter())
+                stamps.append(clock())
 
     Trainer(model=model, args=args, train_dataset=dataset, callbacks=[Start(), Clock()]).train()
     diffs = [b - a for a, b in zip(stamps, stamps[1:])]
@@ -114,9 +125,9 @@ def matmul_throughput(cfg, bf16: bool, repeats: int = 10) -> float:
     once()
     best = float("inf")
     for _ in range(repeats):
-        t = time.perf_counter()
+        t = clock()
         once()
-        best = min(best, time.perf_counter() - t)
+        best = min(best, clock() - t)
     flops = sum(3 * 2 * tokens * i * o for i, o in shapes)
     return flops / best
 
@@ -124,11 +135,16 @@ def matmul_throughput(cfg, bf16: bool, repeats: int = 10) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=12)
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None, help="default: 1 with --clock cpu, all cores with --clock wall")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--compile", action="store_true", help="also time the engine with --compile (adds about a minute per round)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    global CLOCK
+    CLOCK = args.clock
+    threads = args.threads or (1 if CLOCK == "cpu" else None)
+    if threads:
+        torch.set_num_threads(threads)
     cfg_path = ROOT / "pretraining" / "configs" / "tiny" / "stage1.yaml"
     bf16 = use_bf16("auto")
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,7 +156,7 @@ def main() -> int:
         make_data(root, cfg, 400_000)
         tokens_per_step = cfg.global_batch_size * cfg.tokens.sequence_length
         other = "fp32" if bf16 else "bf16"
-        runs = {"fused": [], "accum": [], "flip": [], "peer": []}
+        runs = {"fused": [], "accum": [], "flip": [], "peer": [], "compiled": []}
         # Interleaved rounds, best round per contender: the machine is shared, and a neighbour's burst
         # should not land on one contender only.
         for _ in range(args.rounds):
@@ -148,17 +164,24 @@ def main() -> int:
             runs["peer"].append(statistics.median(trainer_step_times(load_nanotron_yaml(cfg_path), root, args.steps, bf16)))
             runs["accum"].append(statistics.median(engine_step_times(load_nanotron_yaml(cfg_path), root, args.steps, fuse=False)))
             runs["flip"].append(statistics.median(engine_step_times(load_nanotron_yaml(cfg_path), root, args.steps, fuse=True, precision=other)))
+            if args.compile:  # step times after the compile (its first step is not counted)
+                runs["compiled"].append(statistics.median(engine_step_times(load_nanotron_yaml(cfg_path), root, args.steps, fuse=True, compile=True)))
         fused, peer, accum, flip = (min(runs[k]) for k in ("fused", "peer", "accum", "flip"))
         mm = matmul_throughput(cfg, bf16)
     fpt = flops_per_token(cfg)
     prec = "bf16" if bf16 else "fp32"
-    print(f"tiny stage-1 model, {tokens_per_step} tokens/step, {prec}, {torch.get_num_threads()} threads")
+    unit = "CPU-s" if CLOCK == "cpu" else "s"
+    print(f"tiny stage-1 model, {tokens_per_step} tokens/step, {prec}, {torch.get_num_threads()} threads, {CLOCK} clock")
     for name, sec in (("engine (fused micro batches)", fused), ("engine (accumulated like nanotron)", accum), ("transformers Trainer", peer)):
-        print(f"  {name:36s} {sec:.3f} s/step  {tokens_per_step / sec:,.0f} tokens/s")
-    print(f"  matmul throughput at the model's shapes: {mm / 1e9:.1f} GFLOP/s ({prec})")
+        print(f"  {name:36s} {sec:.3f} {unit}/step  {tokens_per_step / sec:,.0f} tokens/{unit}")
+    print(f"  matmul throughput at the model's shapes: {mm / 1e9:.1f} GFLOP/{unit} ({prec})")
     print(f"RESULT engine_vs_trainer: {peer / fused:.2f}x tokens/s (goal >= 1.3x; {tokens_per_step / fused:,.0f} vs {tokens_per_step / peer:,.0f})")
     print(f"RESULT engine_accumulate_vs_trainer: {peer / accum:.2f}x tokens/s (same micro-batching as the Trainer)")
     print(f"RESULT engine_{prec}_vs_{other}: {flip / fused:.2f}x tokens/s (why --precision auto picks {prec} on this CPU)")
+    if runs["compiled"]:
+        comp = min(runs["compiled"])
+        print(f"  {'engine --compile (after compiling)':36s} {comp:.3f} {unit}/step  {tokens_per_step / comp:,.0f} tokens/{unit}")
+        print(f"RESULT engine_compiled_vs_trainer: {peer / comp:.2f}x tokens/s (compile time not counted)")
     print(f"RESULT engine_mfu: {fpt * tokens_per_step / fused / mm:.1%} of measured matmul throughput "
           f"({fpt * tokens_per_step / fused / 1e9:.1f} of {mm / 1e9:.1f} GFLOP/s)")
     print(f"RESULT trainer_mfu: {fpt * tokens_per_step / peer / mm:.1%}")

@@ -49,6 +49,7 @@ class EngineOptions:
     spike_sigma: float = 6.0
     spike_margin: float = 0.5        # nats above the running mean, at least
     max_rewinds: int = 3
+    compile: bool = False            # torch.compile the loss (fuses the elementwise ops; pays a compile per launch and shape)
     fuse_tokens: int = 8192          # run a step's micro batches as one forward when it has at most this many tokens (0: never)
     swa_interval: int | None = None
     swa_window: int | None = None
@@ -312,7 +313,8 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
         return back
 
     model.train()
-    t0 = time.time()
+    loss_fn = torch.compile(causal_lm_loss, dynamic=False) if opts.compile else causal_lm_loss
+    t0, c0 = time.time(), time.process_time()
     log(f"built in {t0 - t_build:.1f} s; training {cfg.general.run}: iterations {first_step}..{end} of {cfg.tokens.train_steps}, "
         f"{'bf16 autocast' if bf16 else 'fp32'}, {torch.get_num_threads()} threads")
     bar = None
@@ -352,7 +354,7 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
             fused = n_micro if opts.fuse_tokens and gbs * reader.data.seq_len <= opts.fuse_tokens else 1
             for _ in range(n_micro // fused):
                 batch = reader.next_samples(mbs * fused)
-                loss = causal_lm_loss(model, batch, bf16) * (fused / n_micro)
+                loss = loss_fn(model, batch, bf16) * (fused / n_micro)
                 loss.backward()
                 total += float(loss.detach())
             grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), opt_cfg.clip_grad or float("inf")))
@@ -387,7 +389,7 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
             ntok = gbs * reader.data.seq_len
             tokens_done += ntok
             metrics.log(step, {"loss": total, "lr": lr, "grad_norm": grad_norm, "tokens_per_s": ntok / dt,
-                               "step_time": dt, "elapsed": time.time() - t0, "consumed_samples": reader.consumed, "stage": reader.data.name})
+                               "step_time": dt, "elapsed": time.time() - t0, "cpu_time": time.process_time() - c0, "consumed_samples": reader.consumed, "stage": reader.data.name})
             if swa is not None and swa.update(step, model):
                 save_model_folder(model, swa.average(), Path(f"{run_dir}-swa") / str(step),
                                   {"kind": "swa", "interval": swa.interval, "window": swa.window, "snapshots": swa.count,
