@@ -37,12 +37,15 @@ from smolrecipe.schedule import Schedule, lr_for_iteration
 from smolrecipe.versions import runtime_versions
 
 
+SMALL_MODEL = 20_000_000  # parameters; below this the engine defaults to one thread (see train())
+
+
 @dataclass
 class EngineOptions:
     """Local-engine-only settings: CLI flags, never keys of the nanotron YAML (DESIGN.md contract 1)."""
 
     precision: str = "auto"          # auto | bf16 | fp32 (auto: bf16 autocast when the CPU has native bf16)
-    threads: int | None = None       # torch intra-op threads (default: all cores)
+    threads: int | None = None       # torch intra-op threads (default: 1 below SMALL_MODEL parameters, else all cores)
     max_steps: int | None = None     # stop this launch after N iterations (tests, smoke runs); a checkpoint is saved
     restart: bool = False            # ignore newer checkpoints of this run and start from the config's resume path
     on_spike: str = "log"            # log | rewind (reload the last checkpoint and skip the offending batches)
@@ -165,6 +168,11 @@ def train(cfg, opts: EngineOptions | None = None, log=None) -> RunResult:
     t_build = time.time()
 
     model = build_model(cfg, seed=cfg.general.seed or 0)
+    if not opts.threads and sum(p.numel() for p in model.parameters()) < SMALL_MODEL:
+        # A model this small cannot keep two OpenMP threads busy: measured on the 2-core machine kind, one
+        # thread ran a tiny-recipe step in 0.62 s and two in 1.74 s while a neighbour process ran (the spare
+        # thread spin-waits). Fixed per model size, so a resumed run uses the same thread count.
+        torch.set_num_threads(1)
     opt_cfg = cfg.optimizer
     f = opt_cfg.optimizer_factory
     if f.name.lower() != "adamw":
