@@ -1,0 +1,192 @@
+"""Local pretraining engine vs the transformers Trainer, and its model FLOPs utilisation, in one run.
+
+Usage: python benchmarks/bench_engine.py [--steps 12] [--threads 2]      (or: python benchmarks/run.py engine)
+
+Both train the tiny recipe's stage-1 model (1.3M-parameter Llama, pretraining/configs/tiny/stage1.yaml) on
+the same token windows with the same batch (micro batch 8 x accumulation 2 x 256 tokens), AdamW, clipping
+and precision. The Trainer is the peer a user would pick (Trainer + TrainingArguments, default settings
+for logging/saving switched off). Step times (process CPU time on one thread by default, see CLOCK) are medians after two warm-up steps,
+best of interleaved rounds. MFU = model FLOPs/s
+(6N + attention, PaLM appendix B, smolrecipe.model.flops_per_token) / the matmul throughput measured here,
+now, at the model's own linear-layer shapes, in the same precision. Prints `RESULT ...` lines.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from smolrecipe.config import load_nanotron_yaml  # noqa: E402
+from smolrecipe.engine.data import StageReader, stage_data  # noqa: E402
+from smolrecipe.engine.model import build_model  # noqa: E402
+from smolrecipe.engine.trainer import EngineOptions, train, use_bf16  # noqa: E402
+from smolrecipe.model import flops_per_token  # noqa: E402
+
+# "cpu" (default): process CPU time with one thread. The machine is shared: another job's threads make
+# wall-clock times swing 10x, while the CPU time a single-threaded step needs barely moves. "wall" times
+# what a user waits, with all threads, on a quiet machine.
+CLOCK = "cpu"
+CLOCK_FIELD = {"cpu": "cpu_time", "wall": "elapsed"}
+
+
+def clock() -> float:
+    return time.process_time() if CLOCK == "cpu" else time.perf_counter()
+
+
+def make_data(folder: Path, cfg, tokens: int) -> None:
+    rng = np.random.default_rng(0)
+    vocab = cfg.model.model_config.vocab_size
+    for st in cfg.data_stages:
+        for f in st.data.dataset.folders:
+            d = folder / f
+            d.mkdir(parents=True, exist_ok=True)
+            toks = rng.integers(1, vocab, size=tokens).astype("<u2")
+            toks.tofile(d / "000_00000.ds")
+            np.asarray([tokens], dtype="<u8").tofile(d / "000_00000.ds.index")
+            (d / "000_00000.ds.metadata").write_text(f"random|2\n{tokens}")
+
+
+def engine_step_times(cfg, root: Path, steps: int, fuse: bool, precision: str = "auto", compile: bool = False) -> list[float]:
+    cfg.checkpoints.checkpoints_path = str(root / f"ck-{fuse}-{precision}-{compile}")
+    cfg.checkpoints.checkpoint_interval = 10**9
+    cfg.checkpoints.save_final_state = False
+    opts = EngineOptions(max_steps=steps, tensorboard=False, progress=False, runs_dir=root / "runs",
+                         fuse_tokens=8192 if fuse else 0, restart=True, precision=precision, compile=compile)
+    train(cfg, opts, log=lambda m: None)
+    import json
+
+    lines = [json.loads(x) for x in (root / "runs" / cfg.general.run / "metrics.jsonl").read_text().splitlines()]
+    # Wall time between consecutive steps (data, logging included), measured like the Trainer's callback clock.
+    ends = [r[CLOCK_FIELD[CLOCK]] for r in lines if "elapsed" in r]
+    (root / "runs" / cfg.general.run / "metrics.jsonl").unlink()
+    return [b - a for a, b in zip(ends, ends[1:])][1:]
+
+
+def trainer_step_times(cfg, root: Path, steps: int, bf16: bool) -> list[float]:
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+
+    t = cfg.tokens
+    reader = StageReader(stage_data(cfg, 0), {}, 0, root)
+    windows = reader.next_samples(steps * t.micro_batch_size * t.batch_accumulation_per_replica)
+    # The Trainer's model shifts labels itself: feed the same seq+1 windows (0.4% more positions than the engine).
+    dataset = [{"input_ids": w, "labels": w} for w in windows]
+    model = build_model(cfg, seed=0)
+    opt = cfg.optimizer
+    args = TrainingArguments(
+        output_dir=str(root / "trainer"), per_device_train_batch_size=t.micro_batch_size,
+        gradient_accumulation_steps=t.batch_accumulation_per_replica, max_steps=steps,
+        learning_rate=opt.learning_rate_scheduler.learning_rate, lr_scheduler_type="constant", warmup_steps=0,
+        weight_decay=opt.weight_decay, adam_beta1=opt.optimizer_factory.adam_beta1, adam_beta2=opt.optimizer_factory.adam_beta2,
+        adam_epsilon=opt.optimizer_factory.adam_eps, max_grad_norm=opt.clip_grad, bf16=bf16, use_cpu=True,
+        save_strategy="no", logging_strategy="no", report_to=[], disable_tqdm=True, dataloader_num_workers=0, seed=0,
+    )
+    stamps: list[float] = []
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, *a, **k):
+            stamps.append(clock())
+
+    class Start(TrainerCallback):
+        def on_step_begin(self, *a, **k):
+            if not stamps:
+                stamps.append(clock())
+
+    Trainer(model=model, args=args, train_dataset=dataset, callbacks=[Start(), Clock()]).train()
+    diffs = [b - a for a, b in zip(stamps, stamps[1:])]
+    return diffs[2:]
+
+
+def matmul_throughput(cfg, bf16: bool, repeats: int = 10) -> float:
+    """FLOP/s of forward + backward matmuls at the model's linear shapes (tokens x in -> out), in the training precision."""
+    m = cfg.model.model_config
+    tokens = cfg.tokens.micro_batch_size * cfg.tokens.batch_accumulation_per_replica * cfg.tokens.sequence_length
+    hd = m.hidden_size // m.num_attention_heads
+    shapes = [(m.hidden_size, m.num_attention_heads * hd), (m.hidden_size, m.kv_heads * hd), (m.hidden_size, m.kv_heads * hd),
+              (m.num_attention_heads * hd, m.hidden_size), (m.hidden_size, m.intermediate_size),
+              (m.hidden_size, m.intermediate_size), (m.intermediate_size, m.hidden_size)] * m.num_hidden_layers
+    shapes.append((m.hidden_size, m.vocab_size))
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    mats = [(torch.randn(tokens, i, dtype=dtype), torch.randn(i, o, dtype=dtype), torch.randn(tokens, o, dtype=dtype)) for i, o in shapes]
+
+    def once():
+        for x, w, g in mats:
+            x @ w            # forward
+            g @ w.T          # grad wrt input
+            x.T @ g          # grad wrt weight
+    once()
+    best = float("inf")
+    for _ in range(repeats):
+        t = clock()
+        once()
+        best = min(best, clock() - t)
+    flops = sum(3 * 2 * tokens * i * o for i, o in shapes)
+    return flops / best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=12)
+    parser.add_argument("--threads", type=int, default=None, help="default: 1 with --clock cpu, all cores with --clock wall")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--compile", action="store_true", help="also time the engine with --compile (adds about a minute per round)")
+    args = parser.parse_args()
+    global CLOCK
+    CLOCK = args.clock
+    threads = args.threads or (1 if CLOCK == "cpu" else None)
+    if threads:
+        torch.set_num_threads(threads)
+    cfg_path = ROOT / "pretraining" / "configs" / "tiny" / "stage1.yaml"
+    bf16 = use_bf16("auto")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        import os
+
+        os.environ["SMOLRECIPE_ROOT"] = str(root)  # data paths of the config resolve inside the temp folder
+        cfg = load_nanotron_yaml(cfg_path)
+        make_data(root, cfg, 400_000)
+        tokens_per_step = cfg.global_batch_size * cfg.tokens.sequence_length
+        other = "fp32" if bf16 else "bf16"
+        runs = {"fused": [], "accum": [], "flip": [], "peer": [], "compiled": []}
+        # Interleaved rounds, best round per contender: the machine is shared, and a neighbour's burst
+        # should not land on one contender only.
+        for _ in range(args.rounds):
+            runs["fused"].append(statistics.median(engine_step_times(load_nanotron_yaml(cfg_path), root, args.steps, fuse=True)))
+            runs["peer"].append(statistics.median(trainer_step_times(load_nanotron_yaml(cfg_path), root, args.steps, bf16)))
+            runs["accum"].append(statistics.median(engine_step_times(load_nanotron_yaml(cfg_path), root, args.steps, fuse=False)))
+            runs["flip"].append(statistics.median(engine_step_times(load_nanotron_yaml(cfg_path), root, args.steps, fuse=True, precision=other)))
+            if args.compile:  # step times after the compile (its first step is not counted)
+                runs["compiled"].append(statistics.median(engine_step_times(load_nanotron_yaml(cfg_path), root, args.steps, fuse=True, compile=True)))
+        fused, peer, accum, flip = (min(runs[k]) for k in ("fused", "peer", "accum", "flip"))
+        mm = matmul_throughput(cfg, bf16)
+    fpt = flops_per_token(cfg)
+    prec = "bf16" if bf16 else "fp32"
+    unit = "CPU-s" if CLOCK == "cpu" else "s"
+    print(f"tiny stage-1 model, {tokens_per_step} tokens/step, {prec}, {torch.get_num_threads()} threads, {CLOCK} clock")
+    for name, sec in (("engine (fused micro batches)", fused), ("engine (accumulated like nanotron)", accum), ("transformers Trainer", peer)):
+        print(f"  {name:36s} {sec:.3f} {unit}/step  {tokens_per_step / sec:,.0f} tokens/{unit}")
+    print(f"  matmul throughput at the model's shapes: {mm / 1e9:.1f} GFLOP/{unit} ({prec})")
+    print(f"RESULT engine_vs_trainer: {peer / fused:.2f}x tokens/s (goal >= 1.3x; {tokens_per_step / fused:,.0f} vs {tokens_per_step / peer:,.0f})")
+    print(f"RESULT engine_accumulate_vs_trainer: {peer / accum:.2f}x tokens/s (same micro-batching as the Trainer)")
+    print(f"RESULT engine_{prec}_vs_{other}: {flip / fused:.2f}x tokens/s (why --precision auto picks {prec} on this CPU)")
+    if runs["compiled"]:
+        comp = min(runs["compiled"])
+        print(f"  {'engine --compile (after compiling)':36s} {comp:.3f} {unit}/step  {tokens_per_step / comp:,.0f} tokens/{unit}")
+        print(f"RESULT engine_compiled_vs_trainer: {peer / comp:.2f}x tokens/s (compile time not counted)")
+    print(f"RESULT engine_mfu: {fpt * tokens_per_step / fused / mm:.1%} of measured matmul throughput "
+          f"({fpt * tokens_per_step / fused / 1e9:.1f} of {mm / 1e9:.1f} GFLOP/s)")
+    print(f"RESULT trainer_mfu: {fpt * tokens_per_step / peer / mm:.1%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
