@@ -19,7 +19,7 @@ def add_engine_args(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("local engine only")
     g.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
                    help="auto: bf16 autocast when the CPU has native bf16 (faster there), else fp32")
-    g.add_argument("--threads", type=int, default=None, help="torch threads (default: 1 for models under 20M parameters, where a second thread only spin-waits; else all cores)")
+    g.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores; on a machine busy with other work 1 is faster for small models)")
     g.add_argument("--max-steps", type=int, default=None, help="stop after N iterations of this launch (saves a checkpoint)")
     g.add_argument("--fuse-tokens", type=int, default=8192,
                    help="run a step's micro batches as one forward up to this many tokens (same gradient, faster); 0 = accumulate like nanotron")
