@@ -19,8 +19,10 @@ import pytest
 
 from smolrecipe.data import executor
 
+from conftest import shared_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
-GSM8K = REPO.parent / "shared" / "data" / "gsm8k"  # ../shared/data/gsm8k from the checkout
+GSM8K = shared_data_dir() / "gsm8k"  # ../shared/data/gsm8k beside the checkout (see conftest)
 
 
 @contextmanager
