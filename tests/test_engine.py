@@ -325,7 +325,7 @@ def test_four_stages_then_long_context(repo, tmp_path):
 
 
 def test_fused_micro_batches_give_the_accumulated_gradient(repo, tmp_path):
-    fused = train(stage_cfg(repo, 1, tmp_path / "a"), opts(tmp_path, max_steps=3))
+    fused = train(stage_cfg(repo, 1, tmp_path / "a"), opts(tmp_path, max_steps=3, fuse_tokens=8192))
     accum = train(stage_cfg(repo, 1, tmp_path / "b"), opts(tmp_path, max_steps=3, fuse_tokens=0))
     for s in (1, 2, 3):
         assert fused.losses[s] == pytest.approx(accum.losses[s], rel=1e-5)

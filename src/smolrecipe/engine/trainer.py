@@ -52,7 +52,7 @@ class EngineOptions:
     spike_margin: float = 0.5        # nats above the running mean, at least
     max_rewinds: int = 3
     compile: bool = False            # torch.compile the loss (fuses the elementwise ops; pays a compile per launch and shape)
-    fuse_tokens: int = 8192          # run a step's micro batches as one forward when it has at most this many tokens (0: never)
+    fuse_tokens: int = 0             # run a step's micro batches as one forward when it has at most this many tokens (0: never)
     swa_interval: int | None = None
     swa_window: int | None = None
     ema_decay: float | None = None
