@@ -64,8 +64,8 @@ cooldown: setup ## branch a cooldown from checkpoint FROM (FRACTION=0.2 or STEPS
 average: setup ## average checkpoints (FROM="dir1 dir2 ..." or a run folder) into a transformers folder
 	@$(SMOL) average $(FROM)
 
-convert: setup ## convert a nanotron checkpoint FROM to a transformers folder (GPU env)
-	@$(SMOL) convert --from "$(FROM)"
+convert: setup ## convert a nanotron checkpoint FROM to a transformers folder (GPU env; DRY_RUN=1 prints the command)
+	@$(SMOL) convert --from "$(FROM)" $(DRY)
 
 sft: setup ## supervised fine-tuning with TRL (post_training/<recipe>/sft.yaml)
 	@$(SMOL) sft --recipe $(RECIPE)
