@@ -22,6 +22,15 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def shown(path: str | Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
 def outputs_dir() -> Path:
     return Path(os.environ.get("SMOLRECIPE_OUTPUTS", repo_root() / "outputs"))
 

@@ -15,11 +15,12 @@ import hashlib
 import json
 import shutil
 import sys
-import sysconfig
 import tempfile
 from pathlib import Path
 
+from smolrecipe.data.local_corpus import stdlib_modules
 from smolrecipe.errors import ConfigError
+from smolrecipe.paths import shown
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|pad|>"]
 
@@ -39,12 +40,8 @@ CHAT_TEMPLATE = (
 
 def stdlib_files(max_bytes: int) -> list[Path]:
     """Standard-library .py files in a stable order, up to `max_bytes` in total (tests and vendored code skipped)."""
-    root = Path(sysconfig.get_paths()["stdlib"])
-    skip = ("test", "tests", "idlelib", "lib2to3", "site-packages", "__pycache__", "ensurepip", "turtledemo")
     files, total = [], 0
-    for p in sorted(root.rglob("*.py")):
-        if any(part in skip for part in p.relative_to(root).parts):
-            continue
+    for p in stdlib_modules():
         size = p.stat().st_size
         if total + size > max_bytes:
             break
@@ -76,7 +73,7 @@ def train_tokenizer(out_dir: Path, vocab_size: int = 4096, max_bytes: int = 12_0
     fingerprint = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
     marker = out_dir / "smolrecipe_tokenizer.json"
     if not force and marker.exists() and json.loads(marker.read_text()).get("fingerprint") == fingerprint:
-        print(f"tokenizer up to date: {out_dir} (fingerprint {fingerprint})")
+        print(f"tokenizer up to date: {shown(out_dir)} (fingerprint {fingerprint})")
         return out_dir
 
     tok = Tokenizer(models.BPE())
@@ -110,12 +107,5 @@ def train_tokenizer(out_dir: Path, vocab_size: int = 4096, max_bytes: int = 12_0
     if out_dir.exists():
         shutil.rmtree(out_dir)
     tmp.rename(out_dir)  # atomic publish: a half-written tokenizer is never visible at out_dir
-    print(f"tokenizer saved: {_shown(out_dir)} ({tok.get_vocab_size()} tokens, trained on {max_bytes / 1e6:.0f} MB of stdlib text)")
+    print(f"tokenizer saved: {shown(out_dir)} ({tok.get_vocab_size()} tokens, trained on {max_bytes / 1e6:.0f} MB of stdlib text)")
     return out_dir
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)

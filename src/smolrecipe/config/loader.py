@@ -19,6 +19,7 @@ import yaml
 
 from smolrecipe.config.schema import REQUIRED, NanotronConfig
 from smolrecipe.errors import ConfigError
+from smolrecipe.paths import shown
 
 # Why each demanded field matters; used in the "fix" part of the message.
 _REQUIRED_WHY = {
@@ -31,7 +32,7 @@ _REQUIRED_WHY = {
 
 
 def load_nanotron_yaml(path: str | Path) -> NanotronConfig:
-    path = Path(_display(path))
+    path = Path(shown(path))
     if not path.is_file():
         raise ConfigError("config file not found", file=str(path), fix="check the path (configs live in pretraining/configs/<recipe>/)")
     try:
@@ -138,15 +139,6 @@ def _convert(tp: Any, value: Any, *, file: str, path: str) -> Any:
     if tp is Any:
         return value
     raise TypeError(f"schema type {tp!r} at {path} is not handled")  # a bug in the schema, not user input
-
-
-def _display(path: str | Path) -> str:
-    """The path as the user would type it: relative to the working directory when inside it."""
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(p)
 
 
 def _join(path: str, key: Any) -> str:
