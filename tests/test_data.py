@@ -283,6 +283,32 @@ def test_tokenized_folder_metadata_names_the_tokenizer(tmp_path, small_tokenizer
     assert (next((tmp_path / "tok").glob("*.ds")).stat().st_size // 2) == tokens
 
 
+def test_recipe_tokenizer_writes_exactly_what_datatrove_writes(tmp_path, small_tokenizer):
+    """The pipelined tokenizer (reading overlapped with encoding, no offsets, one buffer per batch) must
+    produce the same bytes as datatrove's DocumentTokenizer: tokens, document index, metadata and stats."""
+    from datatrove.pipeline.tokens import DocumentTokenizer
+
+    from smolrecipe.data.readers import SafeJsonlReader
+    from smolrecipe.data.tokenize import EOS, RecipeTokenizer, tokenizer_step
+
+    rng = random.Random(0)
+    rows = [{"id": str(k), "text": "".join(rng.choice(["def ", "x = ", "é", "\n", "return ", "1", "🙂"])
+                                          for _ in range(rng.randint(1, 60)))} for k in range(237)]
+    write_jsonl(tmp_path / "in" / "a.jsonl", rows[:150])
+    write_jsonl(tmp_path / "in" / "b.jsonl", rows[150:])
+    stats = {}
+    for name, step in [("ours", tokenizer_step(str(tmp_path / "ours"), str(small_tokenizer), batch_size=16)),
+                       ("datatrove", DocumentTokenizer(str(tmp_path / "datatrove"), str(small_tokenizer), eos_token=EOS,
+                                                       seed=42, batch_size=16))]:
+        stats[name] = run_pipeline([SafeJsonlReader(str(tmp_path / "in")), step], tmp_path, name)
+    assert isinstance(tokenizer_step("x", str(small_tokenizer)), RecipeTokenizer)
+    ours = sorted(p.name for p in (tmp_path / "ours").iterdir())
+    assert ours == sorted(p.name for p in (tmp_path / "datatrove").iterdir()) and len(ours) == 3
+    for fname in ours:
+        assert (tmp_path / "ours" / fname).read_bytes() == (tmp_path / "datatrove" / fname).read_bytes(), fname
+    assert executor.stat(stats["ours"], "Writer", "tokens") == executor.stat(stats["datatrove"], "Writer", "tokens") > 237
+
+
 def test_tokenizer_missing_is_reported_before_work(tmp_path):
     from smolrecipe.data.tokenize import check_tokenizer
     from smolrecipe.errors import RecipeError
@@ -382,7 +408,7 @@ def test_smollm2_pipelines_cover_every_folder_the_configs_name():
     jobs = smollm2.pipelines("stack-edu", decont_index="/tmp/idx", languages=["Java", "Python"])
     assert [j for j, _ in jobs] == ["stack-edu-java", "stack-edu-python"]
     steps = jobs[0][1]
-    assert [type(s).__name__ for s in steps] == ["ParquetReader", "NGramsDecontFilter", "DocumentTokenizer"]
+    assert [type(s).__name__ for s in steps] == ["ParquetReader", "NGramsDecontFilter", "RecipeTokenizer"]
     assert steps[-1].tokenizer_name_or_path == smollm2.COSMO2 and steps[-1].save_filename == "java"
     long_steps = smollm2.pipelines("books")[0][1]
     assert type(long_steps[1]).__name__ == "MinCharsFilter" and long_steps[1].min_chars == smollm2.LONG_MIN_CHARS

