@@ -343,3 +343,65 @@ def test_engine_auto_is_local_without_cuda_and_nanotron_run_prepares_the_yaml(re
     cfg = load_nanotron_yaml(prepared)
     alias = Path(cfg.data_stages[-1].data.dataset.folders[-1])
     assert "s3" in str(alias) and alias.is_symlink() and alias.resolve() == (repo / "outputs/data/tiny/tokenized/math").resolve()
+
+
+# ---------------------------------------------------------------- speed work: fused loss, fp32 attention, compiled layers
+def test_fused_linear_cross_entropy_matches_the_reference():
+    from smolrecipe.engine.loss import linear_cross_entropy
+
+    torch.manual_seed(0)
+    hidden = torch.randn(300, 16, dtype=torch.float64, requires_grad=True)  # 300 rows: chunks of 128 + a remainder
+    weight = torch.randn(50, 16, dtype=torch.float64, requires_grad=True)
+    labels = torch.randint(0, 50, (300,))
+    ref = torch.nn.functional.cross_entropy(hidden @ weight.T, labels)
+    gh, gw = torch.autograd.grad(ref * 0.5, (hidden, weight))
+    got = linear_cross_entropy(hidden, weight, labels, torch.float64, chunk=128)
+    fh, fw = torch.autograd.grad(got * 0.5, (hidden, weight))  # backward scales by the upstream gradient
+    assert torch.allclose(got, ref, rtol=1e-12) and torch.allclose(fh, gh, rtol=1e-10) and torch.allclose(fw, gw, rtol=1e-10)
+    # bf16: the same bf16 logits as autocast's lm_head, softmax in fp32: equal up to bf16 rounding of the gradients
+    h32, w32 = hidden.detach().float().requires_grad_(), weight.detach().float().requires_grad_()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = torch.nn.functional.linear(h32, w32)
+    ref = torch.nn.functional.cross_entropy(logits.float(), labels)
+    gh, gw = torch.autograd.grad(ref, (h32, w32))
+    got = linear_cross_entropy(h32, w32, labels, torch.bfloat16, chunk=128)
+    fh, fw = torch.autograd.grad(got, (h32, w32))
+    assert got.item() == pytest.approx(ref.item(), rel=1e-6)
+    for mine, theirs in ((fh, gh), (fw, gw)):
+        assert (mine - theirs).norm() < 1e-2 * theirs.norm()
+
+
+def test_fp32_attention_changes_only_the_precision():
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from smolrecipe.engine.model import use_fp32_attention
+
+    c = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=4,
+                    num_key_value_heads=2)
+    c._attn_implementation = "sdpa"
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(c)
+    x = torch.randint(0, 64, (2, 16))
+    ref = model(x).logits  # fp32, stock SDPA
+    assert use_fp32_attention(model) and model.config._attn_implementation == "sdpa_fp32"
+    assert torch.allclose(model(x).logits, ref, atol=1e-5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.allclose(model(x).logits.float(), ref, atol=0.1)
+
+
+def test_compiled_layers_train_like_eager(repo, tmp_path):
+    from smolrecipe.engine.trainer import COMPILE_AUTO_STEPS, compile_layers
+
+    eager = train(stage_cfg(repo, 1, tmp_path / "a"), opts(tmp_path, max_steps=3, compile="off"))
+    compiled = train(stage_cfg(repo, 1, tmp_path / "b"), opts(tmp_path, max_steps=3, compile="on"))
+    for s in (1, 2, 3):
+        assert compiled.losses[s] == pytest.approx(eager.losses[s], rel=1e-5)
+    a, _, _, _ = ck.load_checkpoint(tmp_path / "a" / "3")
+    b, _, _, _ = ck.load_checkpoint(tmp_path / "b" / "3")
+    assert a.keys() == b.keys()  # the compiled modules keep their parameter names
+    # auto: compile only launches long enough to repay the compile
+    from types import SimpleNamespace
+
+    fake = SimpleNamespace(model=SimpleNamespace(layers=[]))
+    assert not compile_layers(fake, "auto", COMPILE_AUTO_STEPS - 1) and compile_layers(fake, "auto", COMPILE_AUTO_STEPS)
+    assert not compile_layers(fake, False, 10**6) and compile_layers(fake, True, 1)

@@ -57,3 +57,34 @@ def init_like_nanotron(model, cfg) -> None:
                 p.normal_(0.0, std)
             else:
                 p.zero_()  # biases (attention_bias=True only); nanotron zeroes them
+
+
+def _sdpa_fp32(module, query, key, value, attention_mask, **kwargs):
+    """transformers' SDPA attention with autocast off and fp32 inputs (see use_fp32_attention)."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    with torch.autocast(query.device.type, enabled=False):
+        return sdpa_attention_forward(module, query.float(), key.float(), value.float(), attention_mask, **kwargs)
+
+
+def use_fp32_attention(model) -> bool:
+    """Run SDPA in fp32 inside the bf16 autocast, where that is faster: head_dim <= 32 on CPU.
+
+    Measured with torch 2.13 on the AVX512-BF16 CPU (one thread, fwd + bwd of the flash CPU kernel, causal,
+    GQA): at the tiny model's shape (8 x 4 heads x 256 x 32) bf16 took 20.3 ms and fp32 15.0 ms (the bf16
+    backward is 1.5x slower); at head_dim 64 and 128 the two were within noise of each other. q and k are
+    already fp32 after transformers' RoPE (its cos/sin follow the fp32 residual stream), so only v is cast
+    up, and the output goes back to bf16 in o_proj's autocast. fp32 attention is also the more precise one.
+    Only this model instance changes (the name is registered, the default "sdpa" is untouched).
+    """
+    cfg = model.config
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+    if head_dim > 32 or cfg._attn_implementation != "sdpa":
+        return False
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+    AttentionInterface.register("sdpa_fp32", _sdpa_fp32)
+    ALL_MASK_ATTENTION_FUNCTIONS.register("sdpa_fp32", sdpa_mask)  # same masks as "sdpa" (none for full windows)
+    cfg._attn_implementation = "sdpa_fp32"
+    return True
