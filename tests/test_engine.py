@@ -389,8 +389,9 @@ def test_fp32_attention_changes_only_the_precision():
         assert torch.allclose(model(x).logits.float(), ref, atol=0.1)
 
 
-def test_compiled_layers_train_like_eager(repo, tmp_path):
+def test_compiled_layers_train_like_eager(repo, tmp_path, monkeypatch):
     from smolrecipe.engine.trainer import COMPILE_AUTO_STEPS, compile_layers
+    from smolrecipe.errors import RecipeError
 
     eager = train(stage_cfg(repo, 1, tmp_path / "a"), opts(tmp_path, max_steps=3, compile="off"))
     compiled = train(stage_cfg(repo, 1, tmp_path / "b"), opts(tmp_path, max_steps=3, compile="on"))
@@ -405,3 +406,10 @@ def test_compiled_layers_train_like_eager(repo, tmp_path):
     fake = SimpleNamespace(model=SimpleNamespace(layers=[]))
     assert not compile_layers(fake, "auto", COMPILE_AUTO_STEPS - 1) and compile_layers(fake, "auto", COMPILE_AUTO_STEPS)
     assert not compile_layers(fake, False, 10**6) and compile_layers(fake, True, 1)
+    # without a C++ compiler: auto trains eager with a message, on stops before any work with the fix
+    monkeypatch.setattr("smolrecipe.engine.trainer.has_cxx_compiler", lambda: False)
+    said = []
+    assert not compile_layers(fake, "auto", COMPILE_AUTO_STEPS, log=said.append) and "no C++ compiler" in said[0]
+    with pytest.raises(RecipeError) as e:
+        compile_layers(fake, "on", 1)
+    assert "--compile off" in e.value.render()
