@@ -147,6 +147,33 @@ def test_resume_equivalence(repo, tmp_path):
     assert again.losses == {} and again.last_checkpoint == tmp_path / "cut" / "6"
 
 
+def test_ctrl_c_saves_a_checkpoint_and_the_rerun_continues_exactly(repo, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from smolrecipe.engine import trainer as T
+
+    full = train(stage_cfg(repo, 1, tmp_path / "full", interval=100), opts(tmp_path))
+    real_loss, calls = T.causal_lm_loss, []
+
+    def ctrl_c_during_step_3(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:  # the first of step 3's two micro batches
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_loss(*args, **kwargs)
+
+    monkeypatch.setattr(T, "causal_lm_loss", ctrl_c_during_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        train(stage_cfg(repo, 1, tmp_path / "cut", interval=100), opts(tmp_path))
+    assert len(calls) == 6  # step 3 was finished, not cut short, and nothing ran after it
+    assert sorted(p.name for p in (tmp_path / "cut").iterdir() if p.name.isdigit()) == ["3"]
+    assert json.loads((tmp_path / "cut" / "3" / "metadata.json").read_text())["step"] == 3
+    monkeypatch.setattr(T, "causal_lm_loss", real_loss)
+    rest = train(stage_cfg(repo, 1, tmp_path / "cut", interval=100), opts(tmp_path))
+    assert rest.first_step == 4 and rest.losses == {s: full.losses[s] for s in (4, 5, 6)}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+
+
 # ---------------------------------------------------------------- stage transition
 def test_stage_transition_uses_next_mixture_and_global_lr(repo, tmp_path):
     run = tmp_path / "ck"
