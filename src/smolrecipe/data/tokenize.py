@@ -58,10 +58,10 @@ class RecipeTokenizer(DocumentTokenizer):
             for batch in batched(data, self.batch_size):
                 job = pool.submit(encode, [document.text for document in batch])
                 if pending is not None:
-                    self._write_encoded(unshuff, pending.result(), dtype)
+                    self._write_encoded(unshuff, pending, dtype)
                 pending = job
             if pending is not None:
-                self._write_encoded(unshuff, pending.result(), dtype)
+                self._write_encoded(unshuff, pending, dtype)
         unshuff.close()
         return unshuff
 
@@ -79,9 +79,9 @@ class RecipeTokenizer(DocumentTokenizer):
             tokenizer_name_or_path=self.tokenizer_name_or_path, save_final_metadata=self.save_final_metadata,
             token_size=self.token_size)
 
-    def _write_encoded(self, unshuff: TokenizedFile, encodings: list, dtype) -> None:
-        with self.track_time(unit="batch"):
-            ids = [e.ids for e in encodings]
+    def _write_encoded(self, unshuff: TokenizedFile, job, dtype) -> None:
+        with self.track_time(unit="batch"):  # the wait for the encoder counts in the step's time, as in datatrove
+            ids = [e.ids for e in job.result()]
             lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
             # token_size is 2 only when the vocabulary fits in uint16, so the cast never wraps
             flat = np.fromiter(chain.from_iterable(ids), dtype=dtype, count=int(lengths.sum()))
