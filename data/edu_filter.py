@@ -19,7 +19,7 @@ from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
 
 from smolrecipe.data import executor  # noqa: E402
 from smolrecipe.data.classifier import EduClassifierFilter  # noqa: E402
-from smolrecipe.data.readers import bad_input_summary, reader_for  # noqa: E402
+from smolrecipe.data.readers import reader_for  # noqa: E402
 
 
 def main() -> int:
@@ -40,8 +40,6 @@ def main() -> int:
     if stats:
         kept, total = executor.stat(stats, "Edu", "forwarded"), executor.stat(stats, "Edu", "total")
         print(f"kept {int(kept)} of {int(total)} documents -> {a.out}")
-        for line in bad_input_summary(stats):
-            print(line)
     return 0
 
 

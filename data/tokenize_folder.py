@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from smolrecipe.data import executor, smollm2  # noqa: E402
-from smolrecipe.data.readers import bad_input_summary, reader_for  # noqa: E402
+from smolrecipe.data.readers import reader_for  # noqa: E402
 from smolrecipe.data.tokenize import check_tokenizer, folder_tokens, tokenizer_step  # noqa: E402
 from smolrecipe.errors import RecipeError  # noqa: E402
 
@@ -51,9 +51,7 @@ def main() -> int:
                               fix="pass all three, or --smollm2 <name>")
         local = a.tokenizer.endswith(".json") or Path(a.tokenizer).exists()  # else a Hub name (cluster)
         tok = check_tokenizer(a.tokenizer) if local else a.tokenizer
-        stats = executor.run([reader_for(a.input, limit=a.limit), tokenizer_step(a.out, tok)], a, "tokenize")
-        for line in bad_input_summary(stats):
-            print(line)
+        executor.run([reader_for(a.input, limit=a.limit), tokenizer_step(a.out, tok)], a, "tokenize")
         out = a.out
     if "://" not in out:
         tokens, name, files = folder_tokens(out)

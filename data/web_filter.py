@@ -19,7 +19,7 @@ from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
 
 from smolrecipe.data import executor  # noqa: E402
 from smolrecipe.data.filters import cluster_filters, web_filters  # noqa: E402
-from smolrecipe.data.readers import bad_input_summary, reader_for  # noqa: E402
+from smolrecipe.data.readers import reader_for  # noqa: E402
 
 
 def main() -> int:
@@ -44,8 +44,6 @@ def main() -> int:
         for key, v in sorted(values.items()):
             if key.startswith("dropped_"):
                 print(f"{int(v):>8}  {name.strip()}: {key.removeprefix('dropped_')}")
-    for line in bad_input_summary(stats):
-        print(line)
     return 0
 
 

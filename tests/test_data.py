@@ -39,10 +39,10 @@ def time_limit(seconds: int):
         signal.signal(signal.SIGALRM, old)
 
 
-def run_pipeline(pipeline, tmp_path: Path, name: str, seconds: int = 120) -> dict:
+def run_pipeline(pipeline, tmp_path: Path, name: str, seconds: int = 120, **kw) -> dict:
     args = argparse.Namespace(tasks=1, workers=1, logging_dir=str(tmp_path / "logs"), slurm=False)
     with time_limit(seconds):
-        return executor.run(pipeline, args, name)
+        return executor.run(pipeline, args, name, **kw)
 
 
 def write_jsonl(path: Path, rows) -> Path:
@@ -230,7 +230,7 @@ def test_llm_judge_scores_through_an_openai_compatible_endpoint():
 
 # ---- bad input -------------------------------------------------------------------------------------
 
-def test_bad_input_is_counted_and_skipped_never_fatal(tmp_path):
+def test_bad_input_is_counted_and_skipped_never_fatal(tmp_path, capsys):
     from datatrove.pipeline.writers import JsonlWriter
 
     from smolrecipe.data.readers import SafeJsonlReader, bad_input_summary
@@ -257,6 +257,11 @@ def test_bad_input_is_counted_and_skipped_never_fatal(tmp_path):
     assert "skipped 1 input line(s): missing text" in summary
     assert "skipped 1 input line(s): empty text" in summary
     assert "skipped 1 input line(s): not an object" in summary
+    # every pipeline script gets these lines from executor.run; the tiny build collects them for its own summary
+    assert "skipped 2 input line(s): malformed json" in capsys.readouterr().out
+    run_pipeline([SafeJsonlReader(str(tmp_path / "in")), JsonlWriter(str(tmp_path / "out2"), compression="gzip")],
+                 tmp_path, "bad-quiet", report_bad_input=False)
+    assert "skipped" not in capsys.readouterr().out
 
 
 # ---- tokenization, dedup, mixture ------------------------------------------------------------------

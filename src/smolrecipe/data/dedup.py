@@ -26,7 +26,7 @@ def minhash_config(kind: str = "fineweb") -> MinhashConfig:
 
 
 def run_minhash(input_dir: str, output_dir: str, work_dir: str, args, *, name: str, config: MinhashConfig | None = None,
-                text_key: str = "text") -> dict:
+                text_key: str = "text", report_bad_input: bool = True) -> dict:
     """Dedup input_dir (jsonl) into output_dir; returns merged stats of the final stage."""
     cfg = config or minhash_config()
     sigs, buckets, clusters = (str(Path(work_dir) / x) for x in ("signatures", "buckets", "remove_ids"))
@@ -41,4 +41,4 @@ def run_minhash(input_dir: str, output_dir: str, work_dir: str, args, *, name: s
     s4.run()  # runs its dependencies first (local) or submits the chain (Slurm)
     if getattr(args, "slurm", False):
         return {}
-    return executor.read_stats(Path(s4.logging_dir.path))
+    return executor.finished(Path(s4.logging_dir.path), report_bad_input)

@@ -50,13 +50,29 @@ def make_executor(pipeline: list, args: argparse.Namespace, name: str, *, tasks:
                                  depends=depends)
 
 
-def run(pipeline: list, args: argparse.Namespace, name: str, *, tasks: int | None = None, depends=None) -> dict:
-    """Run (or submit) a pipeline; return its merged stats {step name: {stat: value}} (empty for Slurm)."""
+def run(pipeline: list, args: argparse.Namespace, name: str, *, tasks: int | None = None, depends=None,
+        report_bad_input: bool = True) -> dict:
+    """Run (or submit) a pipeline; return its merged stats {step name: {stat: value}} (empty for Slurm).
+
+    Prints one line per kind of skipped input line (readers.bad_input_summary) unless the caller reports
+    them itself (report_bad_input=False, as the tiny build does in its end-of-build summary).
+    """
     ex = make_executor(pipeline, args, name, tasks=tasks, depends=depends)
     ex.run()
     if getattr(args, "slurm", False):
         return {}
-    return read_stats(Path(ex.logging_dir.path))
+    return finished(Path(ex.logging_dir.path), report_bad_input)
+
+
+def finished(logging_dir: Path, report_bad_input: bool = True) -> dict:
+    """The merged stats of a finished local run, with the bad-input lines printed when asked."""
+    from smolrecipe.data.readers import bad_input_summary
+
+    stats = read_stats(logging_dir)
+    if report_bad_input:
+        for line in bad_input_summary(stats):
+            print(line)
+    return stats
 
 
 def read_stats(logging_dir: Path) -> dict:

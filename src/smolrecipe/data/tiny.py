@@ -150,9 +150,10 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     log("==> prose: heuristic filters + decontamination, then MinHash dedup")
     stats["prose-clean"] = executor.run([reader(root / "raw" / "prose"), *web_filters(tiny=True), dc(),
                                          JsonlWriter(str(root / "clean" / "prose"), compression="gzip")],
-                                        args, "prose-clean")
+                                        args, "prose-clean", report_bad_input=False)
     stats["prose-dedup"] = dedup.run_minhash(str(root / "clean" / "prose"), str(root / "dedup" / "prose"),
-                                             str(root / "minhash" / "prose"), args, name="prose-dedup")
+                                             str(root / "minhash" / "prose"), args, name="prose-dedup",
+                                             report_bad_input=False)
     pipelines = {
         "web": [reader(root / "dedup" / "prose"), tokenizer_step(T("web"), tok)],
         "web-edu": [reader(root / "dedup" / "prose"), clf("edu", "edu_score"),
@@ -168,7 +169,7 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     }
     for name, pipe in pipelines.items():
         log(f"==> {name}")
-        stats[name] = executor.run(pipe, args, name)
+        stats[name] = executor.run(pipe, args, name, report_bad_input=False)  # summarised at the end
 
     report = summarise(root, stats, infos, ngrams, tok)
     report["seconds"] = round(time.time() - t0, 1)

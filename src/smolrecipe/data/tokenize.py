@@ -50,7 +50,7 @@ class RecipeTokenizer(DocumentTokenizer):
         unshuff = self._unshuffled_file(filename)
         # ids are the same either way; the _fast variant (tokenizers >= 0.21) does not compute offsets
         encode = getattr(self.tokenizer, "encode_batch_fast", self.tokenizer.encode_batch)
-        dtype = np.uint16 if self.token_size == 2 else np.uint32
+        dtype = "<u2" if self.token_size == 2 else "<u4"  # little-endian, as datatrove's struct.pack("<H"/"<I")
         # encode_batch releases the GIL: the worker encodes batch k while this thread reads batch k+1
         # (the reader runs when `batched` pulls documents) and writes batch k-1
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -85,8 +85,7 @@ class RecipeTokenizer(DocumentTokenizer):
             lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
             # token_size is 2 only when the vocabulary fits in uint16, so the cast never wraps
             flat = np.fromiter(chain.from_iterable(ids), dtype=dtype, count=int(lengths.sum()))
-            unshuff.write_bytes(flat.astype(flat.dtype.newbyteorder("<"), copy=False).tobytes(),
-                                doc_ends=np.cumsum(lengths).tolist())
+            unshuff.write_bytes(flat.tobytes(), doc_ends=np.cumsum(lengths).tolist())
             for n in lengths.tolist():
                 self.stat_update("tokens", value=n)
 
