@@ -49,11 +49,12 @@ def main() -> int:
         return 0
     if not (a.input and a.out):
         raise RecipeError("filtering needs --input and --out", field="--input/--out", fix="pass both, or --index-only")
+    removed_dir = a.out.rstrip("/") + "-removed"
     steps = [reader_for(a.input, limit=a.limit),
-             NGramsDecontFilter(a.index, config=cfg, exclusion_writer=JsonlWriter(a.out.rstrip("/") + "-removed",
-                                                                                 compression="gzip")),
+             NGramsDecontFilter(a.index, config=cfg, exclusion_writer=JsonlWriter(removed_dir, compression="gzip")),
              JsonlWriter(a.out, compression="gzip")]
-    stats = executor.run(steps, a, "decontaminate")
+    stats = executor.run(steps, a, "decontaminate", reads=[a.input, a.index], writes=[a.out, removed_dir],
+                         config=executor.script_config(a))
     if stats:
         removed = report(stats)
         print("removed per benchmark: " + ", ".join(f"{b} {removed.get(b, 0)}" for b in sizes))

@@ -36,7 +36,8 @@ def main() -> int:
     pipeline = [reader_for(a.input, limit=a.limit),
                 EduClassifierFilter(a.classifier, threshold=a.threshold, exclusion_writer=dropped),
                 JsonlWriter(a.out, compression="gzip")]
-    stats = executor.run(pipeline, a, "edu-filter")
+    stats = executor.run(pipeline, a, "edu-filter", reads=[a.input, a.classifier], writes=[a.out, a.removed],
+                         config=executor.script_config(a))
     if stats:
         kept, total = executor.stat(stats, "Edu", "forwarded"), executor.stat(stats, "Edu", "total")
         print(f"kept {int(kept)} of {int(total)} documents -> {a.out}")

@@ -47,7 +47,8 @@ def main() -> int:
               JsonlWriter(f"{a.out}/3plus", compression="gzip"),
               LambdaFilter(score_at_least_4),
               JsonlWriter(f"{a.out}/4plus", compression="gzip")]
-    stats = executor.run(steps, a, "finemath")
+    stats = executor.run(steps, a, "finemath", reads=[a.input, a.classifier, a.decont_index], writes=[a.out],
+                         config=executor.script_config(a))
     if stats:
         print(f"FineMath-3+: {int(executor.stat(stats, 'Edu', 'forwarded'))} documents, "
               f"FineMath-4+: {int(executor.stat(stats, 'Lambda', 'forwarded'))} documents -> {a.out}")

@@ -39,7 +39,8 @@ def main() -> int:
     steps = [reader_for(a.input, limit=a.limit, language=a.language),
              EduClassifierFilter(a.classifier, threshold=threshold, score_key="edu_score"),
              JsonlWriter(a.out, compression="gzip")]
-    stats = executor.run(steps, a, f"stack-edu-{a.language.lower()}")
+    stats = executor.run(steps, a, f"stack-edu-{a.language.lower()}", reads=[a.input, a.classifier], writes=[a.out],
+                         config=executor.script_config(a))
     if stats:
         print(f"Stack-Edu {a.language} (threshold {threshold}): kept {int(executor.stat(stats, 'Edu', 'forwarded'))} "
               f"of {int(executor.stat(stats, 'Edu', 'total'))} files -> {a.out}")

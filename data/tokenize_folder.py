@@ -42,16 +42,19 @@ def main() -> int:
     if a.smollm2:
         jobs = smollm2.pipelines(a.smollm2, tokenizer=a.tokenizer or smollm2.COSMO2, root=a.root,
                                  decont_index=a.decont_index, limit=a.limit, languages=a.language)
-        for name, steps in jobs:
-            executor.run(steps, a, f"tokenize-{name}")
         out = smollm2.output_folder(a.smollm2, a.root)
+        for name, steps in jobs:
+            # code languages share one folder (each writes its own file prefix): only a single job owns it outright
+            executor.run(steps, a, f"tokenize-{name}", reads=[a.decont_index], writes=[out] if len(jobs) == 1 else [],
+                         config={**executor.script_config(a), "job": name, "out": out})
     else:
         if not (a.input and a.out and a.tokenizer):
             raise RecipeError("tokenizing a folder needs --input, --out and --tokenizer", field="--input/--out/--tokenizer",
                               fix="pass all three, or --smollm2 <name>")
         local = a.tokenizer.endswith(".json") or Path(a.tokenizer).exists()  # else a Hub name (cluster)
         tok = check_tokenizer(a.tokenizer) if local else a.tokenizer
-        executor.run([reader_for(a.input, limit=a.limit), tokenizer_step(a.out, tok)], a, "tokenize")
+        executor.run([reader_for(a.input, limit=a.limit), tokenizer_step(a.out, tok)], a, "tokenize",
+                     reads=[a.input, tok], writes=[a.out], config=executor.script_config(a))
         out = a.out
     if "://" not in out:
         tokens, name, files = folder_tokens(out)

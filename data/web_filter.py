@@ -39,7 +39,7 @@ def main() -> int:
             f.exclusion_writer = removed
     steps = [reader_for(a.input, limit=a.limit), *(cluster_filters() if a.with_model_filters else []), *filters,
              JsonlWriter(a.out, compression="gzip")]
-    stats = executor.run(steps, a, "web-filter")
+    stats = executor.run(steps, a, "web-filter", reads=[a.input], writes=[a.out, a.removed], config=executor.script_config(a))
     for name, values in stats.items():
         for key, v in sorted(values.items()):
             if key.startswith("dropped_"):

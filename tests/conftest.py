@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import shutil
 from pathlib import Path
 
@@ -13,26 +12,6 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def shared_data_dir() -> Path:
-    """The project's shared/data folder (real benchmark files for tests; the product never needs it).
-
-    Looked up as SMOLRECIPE_SHARED_DATA, then ../shared/data beside this checkout (how CI lays it out),
-    then beside the checkout this one was cloned from (a scratch clone made by tools/fresh-clone).
-    """
-    candidates = [os.environ.get("SMOLRECIPE_SHARED_DATA"), REPO.parent / "shared" / "data"]
-    try:
-        origin = subprocess.run(["git", "-C", str(REPO), "remote", "get-url", "origin"],
-                                capture_output=True, text=True, timeout=10).stdout.strip()
-        if origin and Path(origin).is_dir():
-            candidates.append(Path(origin).resolve().parent / "shared" / "data")
-    except (OSError, subprocess.SubprocessError):
-        pass
-    for c in candidates:
-        if c and Path(c).is_dir():
-            return Path(c)
-    return REPO.parent / "shared" / "data"  # the tests that need it fail and name this path
 
 
 @pytest.fixture

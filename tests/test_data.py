@@ -10,6 +10,8 @@ import gzip
 import json
 import random
 import signal
+import subprocess
+import sys
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -19,10 +21,9 @@ import pytest
 
 from smolrecipe.data import executor
 
-from conftest import shared_data_dir
-
 REPO = Path(__file__).resolve().parents[1]
-GSM8K = shared_data_dir() / "gsm8k"  # ../shared/data/gsm8k beside the checkout (see conftest)
+GSM8K_TEST = REPO / "evaluation" / "data" / "gsm8k" / "test.jsonl"           # shipped, MIT licence
+GSM8K_TRAIN = REPO / "tests" / "fixtures" / "gsm8k" / "train-first-2000.jsonl"
 
 
 @contextmanager
@@ -87,12 +88,11 @@ def test_gsm8k_planted_test_problems_are_all_removed(tmp_path):
     from smolrecipe.data.decont import NGramsDecontFilter, build_index, default_config, report
     from smolrecipe.data.readers import SafeJsonlReader
 
-    assert (GSM8K / "test.jsonl").is_file() and (GSM8K / "train.jsonl").is_file(), (
-        f"GSM8K files expected at {GSM8K} (../shared/data/gsm8k relative to the repository)")
-    test = [json.loads(line) for line in open(GSM8K / "test.jsonl")]
-    train = [json.loads(line) for line in open(GSM8K / "train.jsonl")]
+    test = [json.loads(line) for line in open(GSM8K_TEST)]
+    train = [json.loads(line) for line in open(GSM8K_TRAIN)]
+    assert len(test) == 1319 and len(train) == 2000
     bench = tmp_path / "gsm8k.jsonl"
-    bench.write_text((GSM8K / "test.jsonl").read_text())
+    bench.write_text(GSM8K_TEST.read_text())
     rng = random.Random(0)
     filler = ["The library lends books for three weeks and renews them once if nobody else is waiting.",
               "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen inside the leaf.",
@@ -419,19 +419,69 @@ def test_smollm2_pipelines_cover_every_folder_the_configs_name():
     assert type(long_steps[1]).__name__ == "MinCharsFilter" and long_steps[1].min_chars == smollm2.LONG_MIN_CHARS
 
 
-def test_changed_benchmarks_invalidate_filtered_folders(tmp_path):
-    from smolrecipe.data.tiny import invalidate_if_benchmarks_changed
+def _script(name: str, *args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "data" / name), *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=300)
 
-    bench = write_jsonl(tmp_path / "b.jsonl", [{"question": "q", "answer": "a"}])
-    (tmp_path / "tokenized" / "math").mkdir(parents=True)
-    (tmp_path / "logs" / "math").mkdir(parents=True)
-    invalidate_if_benchmarks_changed(tmp_path, [bench], log=lambda *_: None)
-    assert (tmp_path / "tokenized" / "math").exists()  # first build: nothing to invalidate
-    invalidate_if_benchmarks_changed(tmp_path, [bench], log=lambda *_: None)
-    assert (tmp_path / "logs" / "math").exists()  # same benchmarks: completed tasks stay
-    write_jsonl(bench, [{"question": "q2", "answer": "a2"}])
-    invalidate_if_benchmarks_changed(tmp_path, [bench], log=lambda *_: None)
-    assert not (tmp_path / "tokenized").exists() and not (tmp_path / "logs").exists()
+
+def test_a_data_script_rerun_on_other_input_starts_fresh_and_the_same_run_resumes(tmp_path):
+    """The issue's finding: the second run on new input used to print "all tasks have already been completed",
+    write nothing and exit 0. Default options only (no --logging-dir): the runs are keyed by what they read."""
+    import os
+
+    env = {**os.environ, "SMOLRECIPE_OUTPUTS": str(tmp_path / "outputs"), "PYTHONPATH": str(REPO / "src")}
+    bench = write_jsonl(tmp_path / "bench.jsonl", [json.loads(line) for line in open(GSM8K_TEST)][:3])
+    leaked = json.loads(GSM8K_TEST.read_text().splitlines()[1])
+    write_jsonl(tmp_path / "a" / "x.jsonl", [{"id": "a1", "text": "plain text about rivers and lakes"},
+                                             {"id": "a2", "text": f"{leaked['question']} {leaked['answer']}"}])
+    write_jsonl(tmp_path / "b" / "y.jsonl", [{"id": f"b{k}", "text": f"another document number {k}"} for k in range(5)])
+    common = ["--benchmark", str(bench), "--index", str(tmp_path / "idx"), "--tasks", "1"]
+    first = _script("decontaminate.py", *common, "--input", "./a", "--out", "out-a", env=env, cwd=tmp_path)
+    second = _script("decontaminate.py", *common, "--input", "./b", "--out", "out-b", env=env, cwd=tmp_path)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-2000:]
+    assert "starting fresh" in first.stdout and "starting fresh" in second.stdout
+    assert "bench 1" in first.stdout and "bench 0" in second.stdout  # each run reports its own removals
+    assert sorted(d["id"] for d in read_jsonl_gz(tmp_path / "out-a")) == ["a1"]
+    assert sorted(d["id"] for d in read_jsonl_gz(tmp_path / "out-b")) == [f"b{k}" for k in range(5)]
+    again = _script("decontaminate.py", *common, "--input", "./b", "--out", "out-b", env=env, cwd=tmp_path)
+    assert again.returncode == 0 and "already complete" in again.stdout and "bench 0" in again.stdout
+    # the same output folder with another input: refused before any work, with the fix
+    clash = _script("decontaminate.py", *common, "--input", "./a", "--out", "out-b", env=env, cwd=tmp_path)
+    assert clash.returncode == 2 and "out-b" in clash.stderr and "--overwrite" in clash.stderr
+    assert "Traceback" not in clash.stderr
+    assert sorted(d["id"] for d in read_jsonl_gz(tmp_path / "out-b")) == [f"b{k}" for k in range(5)]  # untouched
+
+
+def test_a_changed_index_restarts_the_steps_that_read_it(tmp_path):
+    """The tiny build keys each step on the content it reads: new benchmarks mean new decontamination."""
+    from datatrove.pipeline.writers import JsonlWriter
+
+    from smolrecipe.data.decont import NGramsDecontFilter, build_index, default_config
+    from smolrecipe.data.readers import SafeJsonlReader
+
+    problem = json.loads(GSM8K_TEST.read_text().splitlines()[0])
+    write_jsonl(tmp_path / "in" / "d.jsonl", [{"id": "p", "text": f"{problem['question']}\n{problem['answer']}"},
+                                              {"id": "q", "text": "an unrelated note about gardening"}])
+    args = argparse.Namespace(tasks=1, workers=1, logging_dir=str(tmp_path / "logs"), slurm=False)
+    said: list[str] = []
+
+    def build():
+        steps = [SafeJsonlReader(str(tmp_path / "in")), NGramsDecontFilter(str(tmp_path / "idx"), config=default_config()),
+                 JsonlWriter(str(tmp_path / "out"), compression="gzip")]
+        with time_limit(120):
+            executor.run(steps, args, "clean", reads=[tmp_path / "in", tmp_path / "idx"], writes=[tmp_path / "out"],
+                         overwrite=True, log=said.append)
+        return sorted(d["id"] for d in read_jsonl_gz(tmp_path / "out"))
+
+    other = write_jsonl(tmp_path / "other.jsonl", [{"question": "How many legs has a spider?", "answer": "It has 8."}])
+    build_index(tmp_path / "idx", benchmark_files=[other])
+    assert build() == ["p", "q"] and "starting fresh" in said[-1]
+    build_index(tmp_path / "idx", benchmark_files=[other])  # rebuilt, same content: nothing to redo
+    assert build() == ["p", "q"] and "already complete" in said[-1]
+    gsm = write_jsonl(tmp_path / "gsm8k.jsonl", [problem])
+    build_index(tmp_path / "idx", benchmark_files=[gsm])
+    assert build() == ["q"]
+    assert any("replacing the previous contents" in m for m in said) and "starting fresh" in said[-1]
 
 
 LIGHTEVAL_TASKS = '''

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from smolrecipe.data.local_corpus import stdlib_modules
 from smolrecipe.errors import ConfigError
 from smolrecipe.paths import shown
+from smolrecipe.publish import publishing
 
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|pad|>"]
 
@@ -100,12 +99,8 @@ def train_tokenizer(out_dir: Path, vocab_size: int = 4096, max_bytes: int = 12_0
         model_max_length=8192,
     )
     fast.chat_template = CHAT_TEMPLATE
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    fast.save_pretrained(tmp)
-    (tmp / "smolrecipe_tokenizer.json").write_text(json.dumps({"fingerprint": fingerprint, **spec}, indent=1))
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    tmp.rename(out_dir)  # atomic publish: a half-written tokenizer is never visible at out_dir
+    with publishing(out_dir) as tmp:  # a half-written tokenizer is never visible at out_dir
+        fast.save_pretrained(tmp)
+        (tmp / "smolrecipe_tokenizer.json").write_text(json.dumps({"fingerprint": fingerprint, **spec}, indent=1))
     print(f"tokenizer saved: {shown(out_dir)} ({tok.get_vocab_size()} tokens, trained on {max_bytes / 1e6:.0f} MB of stdlib text)")
     return out_dir

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from smolrecipe.config import RECIPES, load_recipe
-from smolrecipe.paths import outputs_dir, repo_root
+from smolrecipe.paths import outputs_dir, resolve
 
 
 def main(argv: list[str]) -> int:
@@ -49,15 +49,14 @@ def main(argv: list[str]) -> int:
     from smolrecipe.data.mixture import format_report, mixture_report
 
     root = outputs_dir() / "data" / "tiny"
-    tok_path = recipe.stages[0].tokenizer.tokenizer_name_or_path
-    tok = Path(tok_path) if Path(tok_path).is_absolute() else repo_root() / tok_path
+    tok = resolve(recipe.stages[0].tokenizer.tokenizer_name_or_path)
     if tok.resolve().is_relative_to(Path.cwd().resolve()):
         # recorded in every .ds.metadata: a path relative to the checkout stays valid on another machine
         tok = tok.resolve().relative_to(Path.cwd().resolve())
     tiny.preflight(root, str(tok), args.benchmark)  # before deleting or computing anything
     if args.force:
         tiny.clean(root)
-    ex_args = argparse.Namespace(tasks=2, workers=args.workers, logging_dir=None, slurm=False)
+    ex_args = argparse.Namespace(tasks=2, workers=args.workers, logging_dir=None, slurm=False, overwrite=True)
     t = time.time()
     report = tiny.build(root, str(tok), args=ex_args, benchmarks=args.benchmark)
     tiny.print_report(report)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from smolrecipe.config import load_recipe
 from smolrecipe.errors import ConfigError
-from smolrecipe.paths import repo_root
+from smolrecipe.paths import resolve
 
 
 def main(argv: list[str]) -> int:
@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
     from smolrecipe.tokenizer import train_tokenizer
 
     vocab = cfg.model.model_config.vocab_size
-    out = repo_root() / name
+    out = resolve(name)
     if out.parts[-1] != Path(name).parts[-1]:
         raise ConfigError("unexpected tokenizer path", file=cfg.source_file, field="tokenizer.tokenizer_name_or_path")
     train_tokenizer(out, vocab_size=vocab, force=args.force)

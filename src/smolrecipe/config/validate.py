@@ -12,6 +12,7 @@ from pathlib import Path
 
 from smolrecipe.config.schema import NanotronConfig
 from smolrecipe.errors import ConfigError
+from smolrecipe.paths import resolve
 from smolrecipe.schedule import DECAY_STYLES, WARMUP_STYLES, Schedule
 
 SCHEDULE_FIELD = "optimizer.learning_rate_scheduler"
@@ -152,7 +153,7 @@ def tokenizer_vocab_size(name_or_path: str) -> int | None:
     """Vocabulary size of a local tokenizer folder/file or a known Hub tokenizer; None when unknown offline."""
     if name_or_path in KNOWN_TOKENIZER_VOCAB:
         return KNOWN_TOKENIZER_VOCAB[name_or_path]
-    p = Path(name_or_path)
+    p = resolve(name_or_path)
     tok_file = p / "tokenizer.json" if p.is_dir() else p
     if tok_file.is_file() and tok_file.suffix == ".json":
         data = json.loads(tok_file.read_text())

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
-import shutil
 from pathlib import Path
 
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
 from smolrecipe.errors import RecipeError
+from smolrecipe.publish import publishing
 
 TINY_ENCODER = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128)
 
@@ -84,7 +83,7 @@ def read_annotations(path: Path) -> list[tuple[str, float]]:
 def train(annotations: Path, out_dir: Path, *, tokenizer_file: Path | None = None, backbone: str | None = None,
           threshold: float = 3, scale: str = "edu", epochs: int = 4, batch_size: int = 32, lr: float = 1e-3,
           max_length: int = 128, seed: int = 0, val_fraction: float = 0.1, threads: int = 1,
-          min_steps: int = 150) -> dict:
+          min_steps: int = 150, extra_info: dict | None = None) -> dict:
     """Train the classifier, write it to out_dir (model/, tokenizer, classifier.json) atomically; return metrics."""
     import torch
     from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
@@ -136,16 +135,13 @@ def train(annotations: Path, out_dir: Path, *, tokenizer_file: Path | None = Non
     metrics = binary_metrics(pred, [s for _, s in val], threshold)
     info = {"threshold": threshold, "scale": scale, "backbone": backbone or "tiny-bert (trained from scratch)",
             "tokenizer_file": str(tokenizer_file) if tokenizer_file else backbone, "max_length": max_length,
-            "n_train": len(tr), "n_val": len(val), "epochs": epochs, "min_label": lo, "val": metrics}
+            "n_train": len(tr), "n_val": len(val), "epochs": epochs, "min_label": lo, "val": metrics,
+            **(extra_info or {})}
     out_dir = Path(out_dir)
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp / "model")
-    tok.save_pretrained(tmp / "model")
-    (tmp / "classifier.json").write_text(json.dumps(info, indent=2) + "\n")
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    os.replace(tmp, out_dir)
+    with publishing(out_dir) as tmp:
+        model.save_pretrained(tmp / "model")
+        tok.save_pretrained(tmp / "model")
+        (tmp / "classifier.json").write_text(json.dumps(info, indent=2) + "\n")
     return info
 
 

@@ -1,24 +1,39 @@
 """One set of flags for every pipeline script: local executor by default, datatrove's Slurm executor on request.
 
     parser = argparse.ArgumentParser(); add_executor_args(parser)
-    run(pipeline, args, name="fineweb-edu-filter")          # local: tasks/workers on this machine
+    run(pipeline, args, "decontaminate", reads=[a.input, a.index], writes=[a.out], config={"n_grams": 13})
     ... --slurm --partition hopper-cpu --tasks 512 --time 10:00:00   # the same pipeline on a cluster
 
-Each pipeline gets its own logging dir (<logging-dir>/<name>), where datatrove keeps per-task completion
-markers: a rerun skips the tasks that already finished, so an interrupted build resumes where it stopped.
+datatrove keeps per-task completion markers in a pipeline's logging dir and skips completed tasks on a
+rerun. The logging dir is therefore keyed to the run (`<logging-dir>/<name>-<run key>`, smolrecipe.runkey):
+the same command again resumes where it stopped, while another input, output or setting starts fresh.
+Every run says which of the two happened. A fresh run refuses to write into a non-empty local output
+folder left by another run unless told to replace it (--overwrite), so nothing is lost silently.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
+
+from smolrecipe.errors import RecipeError
+from smolrecipe.paths import resolve, shown
+from smolrecipe.runkey import run_key
+
+DEFAULT_LOGS = "outputs/data/logs"
+# flags that change how a run is executed, not what it computes: left out of the run key
+EXECUTION_FLAGS = ("workers", "logging_dir", "slurm", "partition", "time", "cpus_per_task", "mem_per_cpu_gb", "venv",
+                   "overwrite")
 
 
 def add_executor_args(parser: argparse.ArgumentParser, *, tasks: int = 2, logging_dir: str | None = None) -> None:
     g = parser.add_argument_group("executor (local by default; --slurm for a cluster)")
     g.add_argument("--tasks", type=int, default=tasks, help="number of tasks (input shards) [%(default)s]")
     g.add_argument("--workers", type=int, default=-1, help="tasks running at once (-1 = all) [%(default)s]")
-    g.add_argument("--logging-dir", default=logging_dir, help="datatrove logs, stats and completion markers")
+    g.add_argument("--logging-dir", default=logging_dir,
+                   help=f"root of datatrove's logs, stats and completion markers [{DEFAULT_LOGS}]")
+    g.add_argument("--overwrite", action="store_true", help="let a fresh run replace a non-empty output folder")
     g.add_argument("--slurm", action="store_true", help="submit with datatrove's SlurmPipelineExecutor")
     g.add_argument("--partition", default=None, help="Slurm partition (with --slurm)")
     g.add_argument("--time", default="10:00:00", help="Slurm time limit per task [%(default)s]")
@@ -27,12 +42,29 @@ def add_executor_args(parser: argparse.ArgumentParser, *, tasks: int = 2, loggin
     g.add_argument("--venv", default=None, help="Slurm: virtualenv to activate on the nodes")
 
 
-def make_executor(pipeline: list, args: argparse.Namespace, name: str, *, tasks: int | None = None, depends=None):
-    """The executor for one pipeline; `tasks` overrides --tasks for steps that must run as one task."""
-    from smolrecipe.errors import RecipeError
+def script_config(args: argparse.Namespace, *, drop=()) -> dict:
+    """A script's parsed flags minus those that only say how to execute it: the `config` part of its run key."""
+    return {k: v for k, v in sorted(vars(args).items()) if k not in EXECUTION_FLAGS and k not in drop}
 
+
+def check_executor_args(args: argparse.Namespace) -> None:
+    if args.tasks < 1:
+        raise RecipeError(f"--tasks {args.tasks} is not a positive number", field="--tasks", fix="e.g. --tasks 4")
+    if args.workers == 0 or args.workers < -1:
+        raise RecipeError(f"--workers {args.workers} is not a positive number or -1", field="--workers",
+                          fix="e.g. --workers 2, or -1 for one worker per task")
+
+
+def logging_root(args: argparse.Namespace) -> str:
+    root = getattr(args, "logging_dir", None) or DEFAULT_LOGS
+    return root if "://" in str(root) else str(resolve(root))
+
+
+def make_executor(pipeline: list, args: argparse.Namespace, logging_name: str, *, tasks: int | None = None,
+                  depends=None):
+    """The executor for one pipeline, logging to <logging root>/<logging_name>; `tasks` overrides --tasks."""
     n = tasks if tasks is not None else args.tasks
-    logging_dir = str(Path(args.logging_dir or "outputs/data/logs") / name)
+    logging_dir = f"{logging_root(args).rstrip('/')}/{logging_name}"
     if getattr(args, "slurm", False):
         from datatrove.executor import SlurmPipelineExecutor
 
@@ -40,7 +72,7 @@ def make_executor(pipeline: list, args: argparse.Namespace, name: str, *, tasks:
             raise RecipeError("--slurm needs a partition", field="--partition", fix="add --partition <name>")
         return SlurmPipelineExecutor(
             pipeline=pipeline, tasks=n, workers=args.workers, time=args.time, partition=args.partition,
-            cpus_per_task=args.cpus_per_task, mem_per_cpu_gb=args.mem_per_cpu_gb, job_name=name,
+            cpus_per_task=args.cpus_per_task, mem_per_cpu_gb=args.mem_per_cpu_gb, job_name=logging_name.split("/")[0],
             logging_dir=logging_dir, venv_path=args.venv, depends=depends,
         )
     from datatrove.executor import LocalPipelineExecutor
@@ -50,14 +82,57 @@ def make_executor(pipeline: list, args: argparse.Namespace, name: str, *, tasks:
                                  depends=depends)
 
 
-def run(pipeline: list, args: argparse.Namespace, name: str, *, tasks: int | None = None, depends=None,
-        report_bad_input: bool = True) -> dict:
-    """Run (or submit) a pipeline; return its merged stats {step name: {stat: value}} (empty for Slurm).
+def keyed_name(name: str, args: argparse.Namespace, *, reads=(), writes=(), config: dict | None = None,
+               tasks: int | None = None) -> tuple[str, str]:
+    """(logging dir name, run key) of a run: `<name>-<key>`."""
+    key = run_key(name, reads=reads, writes=writes, config={**(config or {}), "tasks": tasks or args.tasks})
+    return f"{name}-{key}", key
 
-    Prints one line per kind of skipped input line (readers.bad_input_summary) unless the caller reports
-    them itself (report_bad_input=False, as the tiny build does in its end-of-build summary).
+
+def _done_tasks(logging_dir: Path) -> int:
+    folder = logging_dir / "completions"
+    return sum(1 for _ in folder.iterdir()) if folder.is_dir() else 0
+
+
+def start_or_resume(name: str, key: str, logging_dir: str, tasks: int, writes=(), *, overwrite: bool, log=print) -> str:
+    """Say whether this run resumes an earlier one with the same key or starts fresh ("resumed"/"complete"/"fresh").
+
+    A fresh run whose local output folder already holds files (another run's) stops here unless `overwrite`."""
+    local = "://" not in logging_dir
+    if local and Path(logging_dir).is_dir():
+        done = _done_tasks(Path(logging_dir))
+        if done >= tasks:
+            log(f"{name}: already complete (run {key}, {done}/{tasks} tasks); nothing to redo")
+            return "complete"
+        log(f"{name}: resuming run {key}: {done} of {tasks} tasks already done")
+        return "resumed"
+    for out in writes:
+        out = str(out)
+        if "://" in out or not Path(out).is_dir() or not any(Path(out).iterdir()):
+            continue
+        if not overwrite:
+            raise RecipeError("the output folder holds files from another run (other input, output or settings)",
+                              file=shown(out), fix="pass --overwrite to replace them, or choose another --out")
+        shutil.rmtree(out)
+        log(f"{name}: replacing the previous contents of {shown(out)} (written by another run)")
+    log(f"{name}: starting fresh (run {key})" + ("" if local else f", logs in {logging_dir}"))
+    return "fresh"
+
+
+def run(pipeline: list, args: argparse.Namespace, name: str, *, reads=(), writes=(), config: dict | None = None,
+        tasks: int | None = None, depends=None, report_bad_input: bool = True, overwrite: bool | None = None,
+        log=print) -> dict:
+    """Run (or submit) one keyed pipeline; return its merged stats {step name: {stat: value}} (empty for Slurm).
+
+    `reads`, `writes` and `config` make the run key (see the module doc). Prints one line per kind of skipped
+    input line (readers.bad_input_summary) unless the caller reports them itself (report_bad_input=False).
     """
-    ex = make_executor(pipeline, args, name, tasks=tasks, depends=depends)
+    check_executor_args(args)
+    n = tasks if tasks is not None else args.tasks
+    logging_name, key = keyed_name(name, args, reads=reads, writes=writes, config=config, tasks=n)
+    ex = make_executor(pipeline, args, logging_name, tasks=n, depends=depends)
+    replace = getattr(args, "overwrite", False) if overwrite is None else overwrite
+    start_or_resume(name, key, ex.logging_dir.path, n, writes, overwrite=replace, log=log)
     ex.run()
     if getattr(args, "slurm", False):
         return {}

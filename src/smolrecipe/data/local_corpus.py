@@ -22,6 +22,7 @@ import sysconfig
 from pathlib import Path
 
 from smolrecipe.data import mathgen
+from smolrecipe.publish import atomic_write_text
 
 SKIP_PARTS = ("test", "tests", "idlelib", "lib2to3", "site-packages", "__pycache__", "ensurepip", "turtledemo",
               "dist-packages")
@@ -42,7 +43,7 @@ def write_jsonl_shards(folder: Path, docs: list[dict], shards: int = 2) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for k in range(shards):
         final = folder / f"{k:05d}.jsonl.gz"
-        tmp = final.with_suffix(".tmp")
+        tmp = folder / f".{k:05d}.part-{os.getpid()}"  # a name no "*.jsonl*" reader picks up if a crash leaves it
         with gzip.open(tmp, "wt", encoding="utf-8") as f:
             for d in docs[k::shards]:
                 f.write(json.dumps(d, ensure_ascii=False) + "\n")
@@ -135,9 +136,6 @@ def build(out: Path, *, math_problems: int = 6000, benchmark_problems: int = 200
     bench = out / "benchmarks" / "tiny-math.jsonl"
     if not bench.exists():
         bench.parent.mkdir(parents=True, exist_ok=True)
-        tmp = bench.with_suffix(".tmp")
-        with open(tmp, "w") as f:
-            for p in mathgen.held_out(benchmark_problems):
-                f.write(json.dumps({"question": p["question"], "answer": p["answer"]}) + "\n")
-        os.replace(tmp, bench)
+        atomic_write_text(bench, "".join(json.dumps({"question": p["question"], "answer": p["answer"]}) + "\n"
+                                         for p in mathgen.held_out(benchmark_problems)))
     return counts

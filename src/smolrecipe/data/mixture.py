@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from smolrecipe.data.tokenize import folder_tokens
-from smolrecipe.paths import repo_root
+from smolrecipe.paths import resolve
 
 EPOCH_WARNING = 4.0
 _drawn_so_far: dict[str, float] = {}
@@ -27,8 +27,7 @@ def _human(n: float) -> str:
 
 def available_tokens(folder: str) -> int | None:
     """Tokens in a tokenized folder (relative paths are relative to the repository root); None if not built."""
-    p = Path(folder)
-    p = p if p.is_absolute() else repo_root() / p
+    p = resolve(folder)
     tokens, _, files = folder_tokens(p)
     return tokens if files else None
 

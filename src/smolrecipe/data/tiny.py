@@ -7,7 +7,7 @@
     clean/prose     prose after the heuristic filters and decontamination; dedup/prose after MinHash
     scored/         documents each classifier kept, with their scores in metadata (for inspection)
     tokenized/      one DocumentTokenizer folder per source the tiny configs name
-    logs/           datatrove logs, stats and completion markers (a rerun skips completed tasks)
+    logs/           datatrove logs, stats and completion markers, one folder per keyed run (<step>-<run key>)
     REPORT.json     per source: documents read, kept, removed (by reason), bad input skipped, tokens
 
 Sources -> folders (the SmolLM2 source each stands in for):
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import time
@@ -39,12 +38,13 @@ from smolrecipe.data.filters import web_filters
 from smolrecipe.data.readers import SafeJsonlReader, bad_input_summary
 from smolrecipe.data.tokenize import check_tokenizer, folder_tokens, tokenizer_step
 from smolrecipe.errors import RecipeError
+from smolrecipe.publish import atomic_write_text
+from smolrecipe.runkey import run_key
 
 SOURCES = ("web-edu", "web", "code", "code-edu", "math", "math-edu", "textbooks", "long")
 # classifier name -> (raw source, scale, threshold, annotation sample size)
 CLASSIFIERS = {"edu": ("prose", "edu", 3, 2500), "code-python": ("code", "code", 3, 574), "math": ("math", "math5", 4, 1500)}
-# the source each classifier filters: retraining a classifier invalidates that source's completed tasks
-FILTERED_BY = {"edu": "web-edu", "code-python": "code-edu", "math": "math-edu"}
+CLASSIFIER_EPOCHS = 4
 
 
 def _sample_raw(folder: Path, n: int, seed: int = 0) -> list[dict]:
@@ -59,27 +59,25 @@ def _sample_raw(folder: Path, n: int, seed: int = 0) -> list[dict]:
 
 
 def annotate_and_train(root: Path, tokenizer_file: str, log=print) -> dict:
-    """Heuristic annotations -> one classifier per domain (skipped when already trained)."""
+    """Heuristic annotations -> one classifier per domain, retrained only when its inputs changed (run key)."""
     infos = {}
     for name, (raw, scale, threshold, n) in CLASSIFIERS.items():
         out = root / "classifiers" / name
+        key = run_key(f"classifier-{name}", reads=[tokenizer_file, root / "raw" / raw],
+                      config={"scale": scale, "threshold": threshold, "sample": n, "epochs": CLASSIFIER_EPOCHS})
         if (out / "classifier.json").is_file():
-            infos[name] = json.loads((out / "classifier.json").read_text())
-            continue
+            info = json.loads((out / "classifier.json").read_text())
+            if info.get("run_key") == key:
+                infos[name] = info
+                continue
+            log(f"  classifier {name}: its tokenizer or corpus changed since it was trained: retraining")
         ann = root / "annotations" / f"{name}.jsonl"
-        ann.parent.mkdir(parents=True, exist_ok=True)
-        tmp = ann.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            for d in _sample_raw(root / "raw" / raw, n):
-                f.write(json.dumps({"id": d["id"], "text": d["text"], "score": heuristic_score(d["text"], scale),
-                                    "annotator": "heuristic", "scale": scale}) + "\n")
-        os.replace(tmp, ann)
+        lines = [json.dumps({"id": d["id"], "text": d["text"], "score": heuristic_score(d["text"], scale),
+                             "annotator": "heuristic", "scale": scale}) for d in _sample_raw(root / "raw" / raw, n)]
+        atomic_write_text(ann, "\n".join(lines) + "\n")
         t = time.time()
-        for stale in (root / "logs" / FILTERED_BY[name], root / "tokenized" / FILTERED_BY[name],
-                      root / "scored" / FILTERED_BY[name]):
-            shutil.rmtree(stale, ignore_errors=True)
         infos[name] = classifier.train(ann, out, tokenizer_file=Path(tokenizer_file), threshold=threshold, scale=scale,
-                                       epochs=4, threads=1)
+                                       epochs=CLASSIFIER_EPOCHS, threads=1, extra_info={"run_key": key})
         v = infos[name]["val"]
         log(f"  classifier {name}: F1 {v['f1']:.3f} at threshold {threshold} (precision {v['precision']:.3f}, "
             f"recall {v['recall']:.3f}, {infos[name]['n_train']} train / {v['n']} val docs, {time.time() - t:.0f} s)")
@@ -98,24 +96,6 @@ def preflight(root: Path, tokenizer: str, benchmarks: list[Path]) -> str:
     return tok
 
 
-DATATROVE_OUTPUTS = ("logs", "clean", "minhash", "dedup", "scored", "tokenized")
-
-
-def invalidate_if_benchmarks_changed(root: Path, bench_files: list[Path], log=print) -> None:
-    """A different benchmark set means different decontamination: completed tasks must not be reused."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for f in bench_files:
-        h.update(f.name.encode() + b"\0" + f.read_bytes())
-    stamp = root / "decont-index.sha256"
-    if stamp.exists() and stamp.read_text().strip() != h.hexdigest():
-        log("  benchmarks changed since the last build: rebuilding every filtered and tokenized folder")
-        for name in DATATROVE_OUTPUTS:
-            shutil.rmtree(root / name, ignore_errors=True)
-    stamp.write_text(h.hexdigest() + "\n")
-
-
 def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: list[Path] = (), log=print) -> dict:
     root = Path(root)
     tok = preflight(root, tokenizer, list(benchmarks))
@@ -130,7 +110,6 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
 
     log("==> decontamination index")
     bench_files = [root / "raw" / "benchmarks" / "tiny-math.jsonl", *map(Path, benchmarks)]
-    invalidate_if_benchmarks_changed(root, bench_files, log)
     ngrams = decont.build_index(root / "decont-index", benchmark_files=bench_files)
     log("  " + ", ".join(f"{k}: {v} n-grams" for k, v in ngrams.items()))
     idx = str(root / "decont-index")
@@ -144,38 +123,47 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     def reader(folder):
         return SafeJsonlReader(str(folder))
 
+    def run(name, pipeline, reads, writes):
+        # Keyed on content (smolrecipe.runkey): a changed benchmark set, classifier, tokenizer or upstream folder
+        # starts this step fresh and replaces its outputs; an unchanged one resumes or skips it.
+        return executor.run(pipeline, args, name, reads=[*reads, idx], writes=writes, overwrite=True,
+                            report_bad_input=False, log=lambda m: log("  " + m))  # bad input is summarised at the end
+
     T = lambda name: str(root / "tokenized" / name)  # noqa: E731
+    S = lambda name: str(root / "scored" / name)  # noqa: E731
+    raw, prose = root / "raw", root / "dedup" / "prose"
     stats: dict[str, dict] = {}
 
     log("==> prose: heuristic filters + decontamination, then MinHash dedup")
-    stats["prose-clean"] = executor.run([reader(root / "raw" / "prose"), *web_filters(tiny=True), dc(),
-                                         JsonlWriter(str(root / "clean" / "prose"), compression="gzip")],
-                                        args, "prose-clean", report_bad_input=False)
-    stats["prose-dedup"] = dedup.run_minhash(str(root / "clean" / "prose"), str(root / "dedup" / "prose"),
-                                             str(root / "minhash" / "prose"), args, name="prose-dedup",
-                                             report_bad_input=False)
-    pipelines = {
-        "web": [reader(root / "dedup" / "prose"), tokenizer_step(T("web"), tok)],
-        "web-edu": [reader(root / "dedup" / "prose"), clf("edu", "edu_score"),
-                    JsonlWriter(str(root / "scored" / "web-edu"), compression="gzip"), tokenizer_step(T("web-edu"), tok)],
-        "code": [reader(root / "raw" / "code"), dc(), tokenizer_step(T("code"), tok)],
-        "code-edu": [reader(root / "raw" / "code"), dc(), clf("code-python", "edu_score"),
-                     JsonlWriter(str(root / "scored" / "code-edu"), compression="gzip"), tokenizer_step(T("code-edu"), tok)],
-        "math": [reader(root / "raw" / "math"), dc(), tokenizer_step(T("math"), tok)],
-        "math-edu": [reader(root / "raw" / "math"), dc(), clf("math", "math_score"),
-                     JsonlWriter(str(root / "scored" / "math-edu"), compression="gzip"), tokenizer_step(T("math-edu"), tok)],
-        "textbooks": [reader(root / "raw" / "textbooks"), dc(), tokenizer_step(T("textbooks"), tok)],
-        "long": [reader(root / "raw" / "long"), dc(), tokenizer_step(T("long"), tok)],
+    stats["prose-clean"] = run("prose-clean", [reader(raw / "prose"), *web_filters(tiny=True), dc(),
+                                               JsonlWriter(str(root / "clean" / "prose"), compression="gzip")],
+                               [raw / "prose"], [root / "clean" / "prose"])
+    stats["prose-dedup"] = dedup.run_minhash(str(root / "clean" / "prose"), str(prose), str(root / "minhash" / "prose"),
+                                             args, name="prose-dedup", report_bad_input=False, overwrite=True)
+    clfs = root / "classifiers"
+    pipelines = {  # name: (steps, reads besides the index, writes)
+        "web": ([reader(prose), tokenizer_step(T("web"), tok)], [prose, tok], [T("web")]),
+        "web-edu": ([reader(prose), clf("edu", "edu_score"), JsonlWriter(S("web-edu"), compression="gzip"),
+                     tokenizer_step(T("web-edu"), tok)], [prose, clfs / "edu", tok], [S("web-edu"), T("web-edu")]),
+        "code": ([reader(raw / "code"), dc(), tokenizer_step(T("code"), tok)], [raw / "code", tok], [T("code")]),
+        "code-edu": ([reader(raw / "code"), dc(), clf("code-python", "edu_score"),
+                      JsonlWriter(S("code-edu"), compression="gzip"), tokenizer_step(T("code-edu"), tok)],
+                     [raw / "code", clfs / "code-python", tok], [S("code-edu"), T("code-edu")]),
+        "math": ([reader(raw / "math"), dc(), tokenizer_step(T("math"), tok)], [raw / "math", tok], [T("math")]),
+        "math-edu": ([reader(raw / "math"), dc(), clf("math", "math_score"),
+                      JsonlWriter(S("math-edu"), compression="gzip"), tokenizer_step(T("math-edu"), tok)],
+                     [raw / "math", clfs / "math", tok], [S("math-edu"), T("math-edu")]),
+        "textbooks": ([reader(raw / "textbooks"), dc(), tokenizer_step(T("textbooks"), tok)], [raw / "textbooks", tok],
+                      [T("textbooks")]),
+        "long": ([reader(raw / "long"), dc(), tokenizer_step(T("long"), tok)], [raw / "long", tok], [T("long")]),
     }
-    for name, pipe in pipelines.items():
+    for name, (pipe, reads, writes) in pipelines.items():
         log(f"==> {name}")
-        stats[name] = executor.run(pipe, args, name, report_bad_input=False)  # summarised at the end
+        stats[name] = run(name, pipe, reads, writes)
 
     report = summarise(root, stats, infos, ngrams, tok)
     report["seconds"] = round(time.time() - t0, 1)
-    tmp = root / "REPORT.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(tmp, root / "REPORT.json")
+    atomic_write_text(root / "REPORT.json", json.dumps(report, indent=2) + "\n")
     return report
 
 

@@ -12,12 +12,11 @@ Accumulation is in fp32 whatever the weights' dtype, so the mean is the mean of 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import torch
 
+from smolrecipe.publish import publishing
 from smolrecipe.versions import runtime_versions
 
 
@@ -85,19 +84,12 @@ class EMA:
 
 def save_model_folder(model, weights: dict[str, torch.Tensor], out: Path, lineage: dict) -> Path:
     """Write `weights` (names of `model`) as a transformers folder plus lineage.json, atomically."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".tmp-{out.name}-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
     dtype = next(model.parameters()).dtype
     state = {n: w.to(dtype).contiguous() for n, w in weights.items()}
-    model.save_pretrained(tmp, state_dict=state, safe_serialization=True)
-    (tmp / "lineage.json").write_text(json.dumps(dict(lineage, versions=runtime_versions()), indent=1))
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
-    return out
+    with publishing(out) as tmp:
+        model.save_pretrained(tmp, state_dict=state, safe_serialization=True)
+        (tmp / "lineage.json").write_text(json.dumps(dict(lineage, versions=runtime_versions()), indent=1))
+    return Path(out)
 
 
 def model_weights_path(folder: Path) -> Path:
