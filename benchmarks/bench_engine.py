@@ -26,9 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from smolrecipe.config import load_nanotron_yaml  # noqa: E402
-from smolrecipe.engine.data import StageReader, stage_data  # noqa: E402
+from smolrecipe.engine.data import LaunchData  # noqa: E402
 from smolrecipe.engine.model import build_model  # noqa: E402
-from smolrecipe.engine.trainer import EngineOptions, train, use_bf16  # noqa: E402
+from smolrecipe.engine.options import EngineOptions  # noqa: E402
+from smolrecipe.engine.trainer import train, use_bf16  # noqa: E402
 from smolrecipe.model import flops_per_token  # noqa: E402
 
 # "cpu" (default): process CPU time with one thread. The machine is shared: another job's threads make
@@ -52,7 +53,7 @@ def make_data(folder: Path, cfg, tokens: int) -> None:
             toks = rng.integers(1, vocab, size=tokens).astype("<u2")
             toks.tofile(d / "000_00000.ds")
             np.asarray([tokens], dtype="<u8").tofile(d / "000_00000.ds.index")
-            (d / "000_00000.ds.metadata").write_text(f"random|2\n{tokens}")
+            (d / "000_00000.ds.metadata").write_text(f"{cfg.tokenizer.tokenizer_name_or_path}|2\n{tokens}")
 
 
 FIRST_STEP_WALL: dict[str, list[float]] = {}  # wall seconds of each engine run's first step (the compile, when compiling)
@@ -79,7 +80,7 @@ def trainer_step_times(cfg, root: Path, steps: int, bf16: bool) -> list[float]:
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
     t = cfg.tokens
-    reader = StageReader(stage_data(cfg, 0), {}, 0, root)
+    reader = LaunchData(cfg, None, 0)
     windows = reader.next_samples(steps * t.micro_batch_size * t.batch_accumulation_per_replica)
     # The Trainer's model shifts labels itself: feed the same seq+1 windows (0.4% more positions than the engine).
     dataset = [{"input_ids": w, "labels": w} for w in windows]

@@ -1,6 +1,7 @@
-"""The local engine against the issue's done-when list, on a debug-size model (2 layers, hidden 32) and a
-few steps: data order, exact resume, stage transition, cooldown LR, averaging, corrupted checkpoints,
-spike rewind, and the nanotron dry-run command."""
+"""The local engine on a debug-size model (2 layers, hidden 32) and a few steps: exact resume, Ctrl-C and SIGKILL,
+stage transitions, new runs from weights, cooldown LR, averages computed by hand, damaged / missing / foreign
+checkpoints, planted spikes and NaNs caught by the real SpikeGuard, and the speed work (fused loss, compile).
+Data order against nanotron is in test_data_order.py."""
 from __future__ import annotations
 
 import json
@@ -12,8 +13,8 @@ import torch
 
 from smolrecipe.config import load_nanotron_yaml, loads_nanotron_yaml
 from smolrecipe.engine import checkpoint as ck
-from smolrecipe.engine.data import StageData, StageReader, carried_offsets
-from smolrecipe.engine.trainer import EngineOptions, train
+from smolrecipe.engine.options import EngineOptions
+from smolrecipe.engine.trainer import train
 from smolrecipe.schedule import Schedule, lr_at, lr_for_iteration
 
 FOLDERS = ["web-edu", "web", "code", "math", "code-edu", "math-edu", "textbooks", "long"]
@@ -27,7 +28,7 @@ def write_folder(folder: Path, files: list[np.ndarray]) -> None:
         name = folder / f"{i:03d}_00000.ds"
         toks.astype("<u2").tofile(name)
         np.asarray([len(toks)], dtype="<u8").tofile(f"{name}.index")
-        Path(f"{name}.metadata").write_text(f"test|2\n{len(toks)}")
+        Path(f"{name}.metadata").write_text(f"outputs/tokenizers/tiny|2\n{len(toks)}")  # the tiny configs' tokenizer
 
 
 def learnable_tokens(n: int, seed: int, vocab: int = 64) -> np.ndarray:
@@ -83,48 +84,6 @@ STAGE_STEPS = {218: 6, 219: 7, 291: 9, 292: 10, 360: 12, 361: 13, 400: 16, 380: 
 
 def stage_cfg(repo: Path, k: int, run_dir: Path, **kw):
     return debug(load_nanotron_yaml(repo / "pretraining" / "configs" / "tiny" / f"stage{k}.yaml"), run_dir, steps=STAGE_STEPS, **kw)
-
-
-# ---------------------------------------------------------------- data order
-def reference_order(folders: list[list[np.ndarray]], weights, n: int, seq: int, start: int = 0, offsets=None):
-    """nanotron's semantics written out plainly: per-file windows of seq+1, argmax blending, sequential with wrap."""
-    windows = [[f[j * (seq + 1):(j + 1) * (seq + 1)] for f in files for j in range(len(f) // (seq + 1))] for files in folders]
-    w = np.asarray(weights) / sum(weights)
-    counts = [0] * len(folders)
-    out = []
-    for i in range(start + n):
-        errors = [w[d] * max(i, 1) - counts[d] for d in range(len(folders))]
-        d = int(np.argmax(errors))
-        k = counts[d] + (offsets[d] if offsets else 0)
-        if i >= start:
-            out.append(windows[d][k % len(windows[d])])
-        counts[d] += 1
-    return np.stack(out)
-
-
-def test_data_order_matches_nanotron_semantics(tmp_path):
-    files = {
-        "a": [np.arange(0, 200) % 60000, np.arange(1000, 1075)],   # two files, remainders dropped per file
-        "b": [np.arange(5000, 5170)],
-        "c": [np.arange(9000, 9099)],                                # 3 windows: wraps around (epochs)
-    }
-    for name, fs in files.items():
-        write_folder(tmp_path / name, fs)
-    weights = [0.5, 0.3, 0.2]
-    stage = StageData("s", 1, ["a", "b", "c"], weights, 24)
-    reader = StageReader(stage, {}, 0, tmp_path)
-    got = np.concatenate([reader.next_samples(4).numpy() for _ in range(10)])
-    ref = reference_order([files[k] for k in "abc"], weights, 40, 24)
-    np.testing.assert_array_equal(got, ref)
-    # resume by consumed samples: a fresh reader at 17 continues identically
-    resumed = StageReader(stage, {}, 17, tmp_path).next_samples(23).numpy()
-    np.testing.assert_array_equal(resumed, ref[17:])
-    # the next stage starts each folder after the windows earlier stages took (tokens // seq, as nanotron)
-    meta = [{"name": "s", "per_folder": reader.per_folder()}]
-    offsets = carried_offsets(meta, "next")
-    nxt = StageReader(StageData("next", 11, ["a", "b", "c"], [0.2, 0.2, 0.6], 24), offsets, 0, tmp_path).next_samples(12).numpy()
-    counts = [reader.per_folder()[k]["samples"] for k in "abc"]
-    np.testing.assert_array_equal(nxt, reference_order([files[k] for k in "abc"], [0.2, 0.2, 0.6], 12, 24, offsets=counts))
 
 
 # ---------------------------------------------------------------- exact resume
@@ -186,25 +145,50 @@ def test_stage_transition_uses_next_mixture_and_global_lr(repo, tmp_path):
     assert stages["stage1-stable"]["consumed_samples"] == 6 * 4
     assert stages["stage2-stable"]["consumed_samples"] == 3 * 4
     assert "outputs/data/tiny/tokenized/math" in stages["stage2-stable"]["per_folder"]
-    # the LR of every stage-2 iteration is the GLOBAL schedule's, not a restarted one
+    # the debug schedule (warmup 2, decay from 12) is constant at the peak for iterations 7-9 of the GLOBAL step
+    # count; a schedule restarted at the stage would still be warming up (0.5 and 1.0 x peak at its steps 1-2)
     lines = [json.loads(x) for x in (tmp_path / "runs" / "tiny-stage2" / "metrics.jsonl").read_text().splitlines()]
-    sched = Schedule.from_args(cfg2.schedule)
-    assert [(r["step"], r["lr"]) for r in lines if "lr" in r] == [(i, lr_for_iteration(i, sched)) for i in (7, 8, 9)]
-    # stage 2 started from stage 1's final weights (its lineage says so)
-    assert meta["lineage"][-1]["checkpoint"].endswith("/6")
+    peak = cfg2.schedule.learning_rate
+    assert [(r["step"], r["lr"]) for r in lines if "lr" in r] == [(7, peak), (8, peak), (9, peak)]
+    assert meta["lineage"][-1]["checkpoint"].endswith("/6")  # stage 2 started from stage 1's final weights
 
 
 def test_load_lr_scheduler_false_starts_a_new_run_from_the_weights(repo, tmp_path):
+    """nanotron: weights loaded, optimizer fresh, step 1, data from sample 0 (fresh metadata)."""
+    from transformers import AutoModelForCausalLM
+
+    from smolrecipe.engine.data import LaunchData
+    from smolrecipe.errors import ConfigError
+
     run = tmp_path / "ck"
     train(stage_cfg(repo, 1, run), opts(tmp_path))
-    cfg = stage_cfg(repo, 2, tmp_path / "new")
+    cfg = stage_cfg(repo, 1, tmp_path / "new")
+    cfg.general.run = "new-from-weights"
     cfg.checkpoints.resume_checkpoint_path = str(run / "6")
     cfg.checkpoints.load_lr_scheduler = False
     cfg.checkpoints.load_optimizer = False
     res = train(cfg, opts(tmp_path, max_steps=2))
-    assert res.first_step == 1  # nanotron: fresh metadata, LR from step 0
+    assert res.first_step == 1 and res.last_step == 2
+    # the first loss is the loaded model's loss on the stage's first batch, computed here with plain transformers
+    model = AutoModelForCausalLM.from_pretrained(run / "6" / "model").eval()
+    data = LaunchData(cfg, None, 0)
+    losses = []
+    with torch.no_grad():
+        for _ in range(2):  # two micro batches of 2 samples: samples 0-3 of the stage
+            x = data.next_samples(2)
+            logits = model(input_ids=x[:, :-1]).logits
+            losses.append(float(torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))))
+    assert res.losses[1] == pytest.approx(sum(losses) / 2, rel=1e-5)
     state = torch.load(tmp_path / "new" / "2" / "trainer_state.pt", weights_only=True)
+    assert {int(v["step"]) for v in state["optimizer"]["state"].values()} == {2}  # a fresh AdamW: 2 updates, not 8
     assert state["scheduler"]["last_step"] == 2
+    assert ck.verify_checkpoint(tmp_path / "new" / "2")["data_stages"][-1]["consumed_samples"] == 2 * 4
+    # a new run trains the config's LAST data stage from step 1 (nanotron): a stage-2 file that starts at step 7 cannot
+    cfg2 = stage_cfg(repo, 2, tmp_path / "new2")
+    cfg2.checkpoints.resume_checkpoint_path = str(run / "6")
+    cfg2.checkpoints.load_lr_scheduler = False
+    with pytest.raises(ConfigError, match="a new run starts at step 1"):
+        train(cfg2, opts(tmp_path, max_steps=1))
 
 
 # ---------------------------------------------------------------- cooldown branch
@@ -262,15 +246,59 @@ def test_average_equals_the_mean_of_the_weights(repo, tmp_path):
     AutoModelForCausalLM.from_pretrained(out)  # a loadable transformers folder
 
 
-def test_online_swa_and_ema(repo, tmp_path):
+def _weights(folder: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "model.safetensors"))
+
+
+def test_online_swa_and_ema_equal_the_averages_of_the_saved_snapshots_and_survive_a_resume(repo, tmp_path):
+    """SWA every step over windows of 3, EMA 0.5, a checkpoint every step: SWA(3) = mean(w1, w2, w3),
+    SWA(6) = mean(w4, w5, w6), EMA(6) = e with e1 = w1, e_k = 0.5 e_(k-1) + 0.5 w_k, all from the saved weights."""
     run = tmp_path / "ck"
-    train(stage_cfg(repo, 1, run), opts(tmp_path, swa_interval=1, swa_window=3, ema_decay=0.5))
-    assert (Path(f"{run}-swa") / "3").is_dir() and (Path(f"{run}-swa") / "6").is_dir()
-    assert (Path(f"{run}-ema") / "6" / "lineage.json").exists()
+    averaging = dict(swa_interval=1, swa_window=3, ema_decay=0.5)
+    train(stage_cfg(repo, 1, run, interval=1), opts(tmp_path, max_steps=4, **averaging))  # interrupted after step 4 ...
+    train(stage_cfg(repo, 1, run, interval=1), opts(tmp_path, **averaging))  # ... and resumed to the end (6)
+    w = {k: _weights(run / str(k) / "model") for k in range(1, 7)}
+    for end, steps in ((3, (1, 2, 3)), (6, (4, 5, 6))):
+        swa = _weights(Path(f"{run}-swa") / str(end))
+        for name, value in swa.items():
+            torch.testing.assert_close(value, sum(w[k][name] for k in steps) / 3, rtol=0, atol=1e-6)
+    ema = {n: t.clone() for n, t in w[1].items()}
+    for k in range(2, 7):
+        ema = {n: 0.5 * ema[n] + 0.5 * w[k][n] for n in ema}
+    got = _weights(Path(f"{run}-ema") / "6")
+    for name, value in got.items():
+        torch.testing.assert_close(value, ema[name], rtol=0, atol=1e-6)
+    # and the same numbers as a launch that never stopped
+    straight = tmp_path / "straight"
+    train(stage_cfg(repo, 1, straight, interval=1), opts(tmp_path, **averaging))
+    for kind in ("swa", "ema"):
+        a, b = _weights(Path(f"{run}-{kind}") / "6"), _weights(Path(f"{straight}-{kind}") / "6")
+        assert all(torch.equal(a[n], b[n]) for n in a)
 
 
-# ---------------------------------------------------------------- corrupted checkpoints
-def test_corrupted_or_half_written_checkpoint_falls_back(repo, tmp_path):
+def test_averages_restart_empty_when_a_rewind_target_has_none(tmp_path):
+    from smolrecipe.engine.averaging import OnlineAverages
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(2))
+
+    m, avg = Model(), OnlineAverages(tmp_path / "run", "r", swa_interval=1, swa_window=4, ema_decay=0.5)
+    avg.update(1, m)
+    with torch.no_grad():
+        m.w.mul_(3)
+    avg.update(2, m)
+    assert avg.ema.value["w"].tolist() == [2.0, 2.0] and avg.swa.count == 2
+    avg.load(None, None)  # the rewind target (e.g. the launch's starting checkpoint) stored no averages
+    avg.update(3, m)
+    assert avg.ema.value["w"].tolist() == [3.0, 3.0] and avg.swa.count == 1  # nothing of the rewound steps is left
+
+
+# ---------------------------------------------------------------- damaged, missing, foreign checkpoints
+def test_damaged_checkpoints_are_reported_and_the_fallback_is_loud(repo, tmp_path):
     run = tmp_path / "ck"
     train(stage_cfg(repo, 1, run), opts(tmp_path))  # checkpoints 2, 4, 6
     weights = run / "6" / "model" / "model.safetensors"
@@ -279,38 +307,209 @@ def test_corrupted_or_half_written_checkpoint_falls_back(repo, tmp_path):
     weights.write_bytes(bytes(data))
     with pytest.raises(ck.CheckpointError, match="corrupted"):
         ck.verify_checkpoint(run / "6")
-    (run / "4" / "metadata.json").unlink()  # a half-written checkpoint
+    (run / "4" / "metadata.json").unlink()  # a half-written checkpoint (what a plain, non-atomic write leaves)
     with pytest.raises(ck.CheckpointError, match="half-written"):
         ck.verify_checkpoint(run / "4")
-    messages = []
-    path, meta = ck.resolve_resume(run / "6", log=messages.append)
-    assert path == run / "2" and meta["step"] == 2
-    assert any("using the previous valid checkpoint" in m for m in messages)
-    assert ck.latest_step(run) == 2
-    # stage 2 resumes through the fallback and still trains to its end
-    res = train(stage_cfg(repo, 2, run), opts(tmp_path))
-    assert res.first_step == 3 and res.last_step == 9
+    said: list[str] = []
+    assert ck.latest_step(run, log=said.append) == 2
+    assert any("skipping checkpoint" in m and "does not match its recorded size/sha256" in m for m in said)
+    path, meta = ck.resolve_resume(run / "6", log=said.append)
+    assert path == run / "2" and meta["step"] == 2 and any("falling back" in m for m in said)
+    # stage 2 starts at 7 from checkpoint 6; its fallback lies inside stage 1: an error that says to re-run stage 1 ...
+    with pytest.raises(ck.CheckpointError, match="re-run the previous stage"):
+        train(stage_cfg(repo, 2, run), opts(tmp_path))
+    # ... which continues from its newest valid checkpoint and rewrites 4 and 6; then stage 2 runs
+    again = train(stage_cfg(repo, 1, run), opts(tmp_path))
+    assert again.first_step == 3 and ck.verify_checkpoint(run / "6")["step"] == 6
+    assert train(stage_cfg(repo, 2, run), opts(tmp_path)).last_step == 9
 
 
-# ---------------------------------------------------------------- spikes
-def test_spike_rewinds_and_skips_the_batches(repo, tmp_path, monkeypatch):
-    from smolrecipe.engine import spikes
-
-    fired = []
-
-    def check(self, step, loss, *, past_warmup):
-        if step == 5 and not fired:
-            fired.append(step)
-            return "spike"
-        return "ok"
-
-    monkeypatch.setattr(spikes.SpikeGuard, "check", check)
+def test_missing_and_foreign_resume_paths_are_errors_not_fallbacks(repo, tmp_path):
     run = tmp_path / "ck"
-    res = train(stage_cfg(repo, 1, run), opts(tmp_path, on_spike="rewind"))
-    assert res.last_step == 6
-    assert any(e["event"] == "rewind" and e["to"] == 4 for e in res.events)
-    meta = ck.verify_checkpoint(run / "6")
-    assert meta["consumed_train_samples"] == 7 * 4  # 6 steps trained + the skipped batch of the spike
+    train(stage_cfg(repo, 1, run), opts(tmp_path))
+    (run / "latest").write_text("2\n")  # a stale pointer must not win over the newest valid step
+    assert ck.latest_step(run) == 6
+    gone = stage_cfg(repo, 2, run)
+    gone.checkpoints.resume_checkpoint_path = str(run / "5")  # never written
+    with pytest.raises(ck.CheckpointError) as e:
+        train(gone, opts(tmp_path))
+    assert "does not exist" in e.value.render() and str(run / "5") in e.value.render() and "fix:" in e.value.render()
+    foreign = stage_cfg(repo, 2, run)
+    foreign.model.model_config.num_hidden_layers = 3
+    with pytest.raises(ck.CheckpointError, match="model_config.num_hidden_layers is 2 there and 3 here"):
+        train(foreign, opts(tmp_path))
+
+
+def test_leftovers_of_a_killed_save_are_cleaned_on_the_next_launch(repo, tmp_path):
+    run = tmp_path / "ck"
+    train(stage_cfg(repo, 1, run), opts(tmp_path, max_steps=2))
+    stale = run / ".tmp-4-999999"  # a dead pid's half-written copy
+    (stale / "model").mkdir(parents=True)
+    said: list[str] = []
+    train(stage_cfg(repo, 1, run), opts(tmp_path), log=said.append)
+    assert not stale.exists() and any("half-written" in m for m in said)
+    assert sorted(p.name for p in run.iterdir() if not p.name.isdigit()) == ["latest"]
+
+
+# ---------------------------------------------------------------- SIGKILL at chosen moments
+def _launch_in_subprocess(repo: Path, cfg_path: Path, tmp_path: Path, *, pause_at: str | None = None):
+    """Train cfg_path with the real CLI in a child process; with pause_at, wait until it pauses there and SIGKILL it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"), "SMOLRECIPE_ROOT": str(repo),
+           "SMOLRECIPE_OUTPUTS": str(repo / "outputs")}
+    flag = tmp_path / "paused"
+    flag.unlink(missing_ok=True)
+    if pause_at:
+        env.update(SMOLRECIPE_PAUSE_AT=pause_at, SMOLRECIPE_PAUSE_FILE=str(flag))
+    argv = [sys.executable, "-m", "smolrecipe", "pretrain", "--config", str(cfg_path), "--engine", "local",
+            "--precision", "fp32", "--threads", "1", "--no-tensorboard", "--no-progress", "--runs-dir", str(tmp_path / "runs")]
+    proc = subprocess.Popen(argv, env=env, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if not pause_at:
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out
+        return out
+    deadline = time.time() + 300
+    while not flag.exists():
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.time() < deadline, "the run never reached the pause point"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    return None
+
+
+def test_sigkill_inside_a_checkpoint_write_and_mid_step_then_rerun_gives_identical_results(repo, tmp_path):
+    from smolrecipe.config.loader import dump_nanotron_yaml
+    from smolrecipe.engine.metrics import read_metrics
+
+    paths = {}
+    for name in ("straight", "killed"):
+        cfg = stage_cfg(repo, 1, repo / "outputs" / "checkpoints" / name)
+        cfg.general.run = name
+        paths[name] = tmp_path / f"{name}.yaml"
+        paths[name].write_text(dump_nanotron_yaml(cfg))
+    _launch_in_subprocess(repo, paths["straight"], tmp_path)
+    run = repo / "outputs" / "checkpoints" / "killed"
+    _launch_in_subprocess(repo, paths["killed"], tmp_path, pause_at="checkpoint:4")  # model written, metadata not yet
+    # atomic publish: no half-written <run>/4 is visible, only the temp copy; every visible step verifies
+    assert sorted(p.name for p in run.iterdir() if p.name.isdigit()) == ["2"]
+    assert any(p.name.startswith(".tmp-4-") for p in run.iterdir())
+    ck.verify_checkpoint(run / "2")
+    _launch_in_subprocess(repo, paths["killed"], tmp_path, pause_at="step:5")  # between step 5's backward and its update
+    assert sorted(p.name for p in run.iterdir() if p.name.isdigit()) == ["2", "4"]
+    out = _launch_in_subprocess(repo, paths["killed"], tmp_path)  # no manual clean-up
+    assert "continuing run killed from its checkpoint" in out
+    assert not any(p.name.startswith((".tmp-", ".old-")) for p in run.iterdir())
+    a, _ = read_metrics(tmp_path / "runs" / "straight")
+    b, _ = read_metrics(tmp_path / "runs" / "killed")
+    assert sorted(a) == sorted(b) == list(range(1, 7))
+    assert [a[s]["loss"] for s in sorted(a)] == [b[s]["loss"] for s in sorted(a)]  # identical per-step losses
+    straight = repo / "outputs" / "checkpoints" / "straight" / "6" / "model" / "model.safetensors"
+    assert (run / "6" / "model" / "model.safetensors").read_bytes() == straight.read_bytes()  # byte-identical weights
+
+
+def test_publishing_a_folder_survives_a_kill_between_its_two_renames(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from smolrecipe.publish import recover
+
+    target = tmp_path / "tok"
+    target.mkdir()
+    (target / "v").write_text("old")
+    code = ("from smolrecipe.publish import publishing\n"
+            f"with publishing({str(target)!r}) as tmp:\n    (tmp / 'v').write_text('new')\n")
+    flag = tmp_path / "paused"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+           "SMOLRECIPE_PAUSE_AT": "publish-swap:tok", "SMOLRECIPE_PAUSE_FILE": str(flag)}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    while not flag.exists():
+        assert proc.poll() is None
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    assert not target.exists()  # the moment between moving the old copy aside and renaming the new one in
+    done = recover(target)
+    assert (target / "v").read_text() == "old" and "restored" in done[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["paused", "tok"]  # the half-written new copy is gone too
+
+
+# ---------------------------------------------------------------- spikes and NaNs, caught by the real SpikeGuard
+SENTINEL_NAN = 63  # a token the planted-NaN batches carry: the loss wrapper below turns it into a NaN loss
+
+
+def _spike_repo(scratch: Path, spike_samples: range, nan_samples: range) -> None:
+    """One folder for a 44-step run (gbs 4, windows of 33): a stream learnt within 15 steps, random tokens in the
+    spike windows, and the NaN sentinel in the NaN windows."""
+    rng = np.random.default_rng(0)
+    windows = np.resize([5, 9, 17], 33 * 200).reshape(200, 33).copy()  # learnt in a few steps: a flat, low loss
+    for k in spike_samples:
+        windows[k] = rng.integers(1, 4000, size=33)
+    for k in nan_samples:
+        windows[k, 5] = SENTINEL_NAN
+    write_folder(scratch / "outputs" / "data" / "spiky", [windows.reshape(-1)])
+
+
+def _spike_cfg(repo: Path, run: Path):
+    cfg = debug(load_nanotron_yaml(repo / "pretraining" / "configs" / "tiny" / "stage1.yaml"), run, interval=2)
+    cfg.tokens.train_steps, cfg.schedule.lr_decay_starting_step, cfg.schedule.lr_decay_steps = 44, 40, 4
+    # the stream is learnt within 15 steps; the guard's running mean then forgets the descent before the spike
+    cfg.schedule.learning_rate = 0.03
+    cfg.data_stages[0].data.dataset.dataset_folder = ["outputs/data/spiky"]
+    cfg.data_stages[0].data.dataset.dataset_weights = [1.0]
+    return cfg
+
+
+@pytest.fixture
+def nan_on_sentinel(monkeypatch):
+    from smolrecipe.engine import trainer as T
+
+    real = T.causal_lm_loss
+
+    def loss(model, tokens, bf16):
+        value = real(model, tokens, bf16)
+        return value * float("nan") if bool((tokens == SENTINEL_NAN).any()) else value
+
+    monkeypatch.setattr(T, "causal_lm_loss", loss)
+
+
+def test_a_planted_spike_and_a_planted_nan_are_rewound_and_skipped(scratch_repo, tmp_path, nan_on_sentinel):
+    from smolrecipe.engine.metrics import read_metrics
+
+    # steps 1-38 read samples 0-151; step 40 reads 156-159 (random tokens: a spike). After the rewind to 38, steps
+    # 39-42 read 160-175; step 42 reads 172-175 (the NaN sentinel). After the rewind to 40, steps 41-44 read 176-191.
+    _spike_repo(scratch_repo, range(156, 160), range(172, 176))
+    run = tmp_path / "ck"
+    res = train(_spike_cfg(scratch_repo, run), opts(tmp_path, on_spike="rewind"))
+    kinds = [(e["step"], e["event"]) for e in res.events]
+    assert (40, "spike") in kinds and (42, "non-finite") in kinds
+    assert [e["to"] for e in res.events if e["event"] == "rewind"] == [38, 40]
+    assert res.last_step == 44 and all(np.isfinite(v) for v in res.losses.values())
+    assert sorted(int(p.name) for p in run.iterdir() if p.name.isdigit()) == list(range(2, 45, 2))
+    meta = ck.verify_checkpoint(run / "44")
+    assert meta["consumed_train_samples"] == 44 * 4 + 2 * 4 + 2 * 4  # 44 steps trained + two skipped pairs of batches
+    _, events = read_metrics(tmp_path / "runs" / "tiny-stage1")
+    assert {e["event"] for e in events} >= {"spike", "non-finite", "rewind"}  # logged
+
+
+def test_a_nan_step_without_rewind_drops_the_update_but_still_saves(scratch_repo, tmp_path, nan_on_sentinel):
+    _spike_repo(scratch_repo, range(0), range(12, 16))  # step 4 reads samples 12-15
+    run = tmp_path / "ck"
+    cfg = _spike_cfg(scratch_repo, run)
+    cfg.checkpoints.checkpoint_interval = 1
+    res = train(cfg, opts(tmp_path, max_steps=6))
+    assert 4 not in res.losses and res.last_step == 6
+    w3, w4, w5 = (_weights(run / str(k) / "model") for k in (3, 4, 5))
+    assert all(torch.equal(w3[n], w4[n]) for n in w3)  # the NaN update was not applied ...
+    assert not all(torch.equal(w4[n], w5[n]) for n in w4)  # ... the next one was
+    assert ck.verify_checkpoint(run / "4")["data_stages"][-1]["consumed_samples"] == 16  # the step's batch is consumed
 
 
 # ---------------------------------------------------------------- nanotron launch path
@@ -417,7 +616,7 @@ def test_fp32_attention_changes_only_the_precision():
 
 
 def test_compiled_layers_train_like_eager(repo, tmp_path, monkeypatch):
-    from smolrecipe.engine.trainer import COMPILE_AUTO_STEPS, compile_layers
+    from smolrecipe.engine.compile import COMPILE_AUTO_STEPS, compile_layers
     from smolrecipe.errors import RecipeError
 
     eager = train(stage_cfg(repo, 1, tmp_path / "a"), opts(tmp_path, max_steps=3, compile="off"))
@@ -434,7 +633,7 @@ def test_compiled_layers_train_like_eager(repo, tmp_path, monkeypatch):
     assert not compile_layers(fake, "auto", COMPILE_AUTO_STEPS - 1) and compile_layers(fake, "auto", COMPILE_AUTO_STEPS)
     assert not compile_layers(fake, False, 10**6) and compile_layers(fake, True, 1)
     # without a C++ compiler: auto trains eager with a message, on stops before any work with the fix
-    monkeypatch.setattr("smolrecipe.engine.trainer.has_cxx_compiler", lambda: False)
+    monkeypatch.setattr("smolrecipe.engine.compile.has_cxx_compiler", lambda: False)
     said = []
     assert not compile_layers(fake, "auto", COMPILE_AUTO_STEPS, log=said.append) and "no C++ compiler" in said[0]
     with pytest.raises(RecipeError) as e:

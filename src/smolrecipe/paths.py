@@ -46,6 +46,13 @@ def resolve(path: str | Path) -> Path:
     return repo_root() / p
 
 
+def user_path(path: str | Path) -> Path:
+    """A path typed on the command line: as given when it exists from the working directory, else `resolve`d
+    (so `outputs/...` follows SMOLRECIPE_OUTPUTS from anywhere)."""
+    p = Path(path)
+    return p if p.is_absolute() or p.exists() else resolve(p)
+
+
 def config_path(path: str | Path) -> str:
     """The inverse of resolve: how a derived config should name `path` (`outputs/...`, repo-relative, or absolute)."""
     p = Path(path).resolve()

@@ -19,13 +19,19 @@ from pathlib import Path
 from smolrecipe.engine.averaging import average_folders
 from smolrecipe.engine.checkpoint import checkpoint_steps, verify_checkpoint
 from smolrecipe.errors import RecipeError
-from smolrecipe.paths import outputs_dir
+from smolrecipe.paths import outputs_dir, user_path
+
+
+def is_model_folder(p: Path) -> bool:
+    """A local-engine checkpoint (metadata.json + model/) or a transformers folder (config.json + safetensors)."""
+    m = p / "model" if (p / "metadata.json").exists() else p
+    return (m / "config.json").is_file() and any(m.glob("*.safetensors"))
 
 
 def expand(paths: list[Path], last: int, until: int | None) -> list[Path]:
     """Checkpoint folders to average: explicit folders as given, a run folder -> its last `last` valid checkpoints."""
     out: list[Path] = []
-    for p in paths:
+    for p in map(user_path, paths):
         steps = checkpoint_steps(p)
         if steps and not (p / "config.json").exists():
             valid = []
@@ -39,10 +45,16 @@ def expand(paths: list[Path], last: int, until: int | None) -> list[Path]:
                     continue
                 valid.append(p / str(s))
             out.extend(valid[-last:])
-        else:
-            if (p / "metadata.json").exists():
-                verify_checkpoint(p)
-            out.append(p)
+            continue
+        if not p.is_dir():
+            raise RecipeError("no such folder", file=str(p), field="FROM", fix="give checkpoint folders or a run folder")
+        if (p / "metadata.json").exists():
+            verify_checkpoint(p)
+        if not is_model_folder(p):
+            raise RecipeError("not a checkpoint, a run folder with numbered checkpoints, nor a transformers model folder",
+                              file=str(p), field="FROM",
+                              fix="point FROM at <checkpoints_path>/<step> folders or at <checkpoints_path> itself")
+        out.append(p)
     return out
 
 

@@ -3,6 +3,7 @@
 Usage:
     python -m smolrecipe pretrain --recipe tiny --stage 1 [--engine auto|local|nanotron] [--dry-run]
     python -m smolrecipe pretrain --recipe tiny --stage 2 --on-spike rewind --swa-interval 5 --swa-window 20
+    python -m smolrecipe pretrain --config my-debug-run.yaml         # any nanotron YAML, checked like a stage file
     (make pretrain RECIPE=tiny STAGE=1 [ENGINE=local] [DRY_RUN=1])
 
 The stage file pretraining/configs/<recipe>/stage<N>.yaml is the whole recipe of the launch: it resumes
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from smolrecipe.config import RECIPES, load_recipe
+from smolrecipe.config import RECIPES, check_config, load_nanotron_yaml, load_recipe
 from smolrecipe.engine.options import add_engine_args, options_from_args
 
 
@@ -21,8 +22,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="smolrecipe pretrain", description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", default="tiny", help=f"one of {', '.join(RECIPES)}")
     parser.add_argument("--stage", type=int, default=1, help="stage number (1-based)")
+    parser.add_argument("--config", default=None, help="train this nanotron YAML instead of a recipe's stage file")
     add_engine_args(parser)
     args = parser.parse_args(argv)
+    if args.config:
+        cfg = load_nanotron_yaml(args.config)
+        check_config(cfg)
+        return run_config(cfg, args, label=f"{cfg.general.run} ({args.config})")
     recipe = load_recipe(args.recipe)
     cfg = recipe.stage(args.stage)
     return run_config(cfg, args, label=f"{args.recipe} stage {args.stage}")

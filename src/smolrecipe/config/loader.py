@@ -36,19 +36,34 @@ def load_nanotron_yaml(path: str | Path) -> NanotronConfig:
     if not path.is_file():
         raise ConfigError("config file not found", file=str(path), fix="check the path (configs live in pretraining/configs/<recipe>/)")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"not a text file ({e.reason} at byte {e.start})", file=str(path),
+                          fix="point at a nanotron YAML file (UTF-8 text)") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"not valid YAML: {e}", file=str(path), fix="fix the YAML syntax at the position shown") from None
-    if not isinstance(raw, dict):
-        raise ConfigError("the top level must be a mapping of sections", file=str(path))
-    cfg = from_dict(NanotronConfig, raw, file=str(path))
+    cfg = from_dict(NanotronConfig, _top_level(raw, str(path)), file=str(path))
     cfg.source_file = str(path)  # type: ignore[attr-defined]
     return cfg
 
 
+def _top_level(raw, file: str) -> dict:
+    if raw is None:
+        raise ConfigError("the file is empty", file=file,
+                          fix="start from a recipe's stage file, e.g. pretraining/configs/tiny/stage1.yaml")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"the top level is a {type(raw).__name__}, not a mapping of sections", file=file,
+                          fix="a nanotron config maps section names (general, model, tokens, ...) to their fields; "
+                              "see pretraining/configs/tiny/stage1.yaml")
+    return raw
+
+
 def loads_nanotron_yaml(text: str, name: str = "<string>") -> NanotronConfig:
-    raw = yaml.safe_load(text)
-    cfg = from_dict(NanotronConfig, raw, file=name)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"not valid YAML: {e}", file=name, fix="fix the YAML syntax at the position shown") from None
+    cfg = from_dict(NanotronConfig, _top_level(raw, name), file=name)
     cfg.source_file = name  # type: ignore[attr-defined]
     return cfg
 

@@ -50,18 +50,26 @@ def benchmark_pairs(path: Path) -> list[tuple[str | None, str]]:
     if not path.is_file():
         raise RecipeError("benchmark file not found", file=str(path), fix="pass an existing .jsonl file with --benchmark")
     pairs = []
-    with open(path, encoding="utf-8") as f:
-        for k, line in enumerate(f, 1):
+    with open(path, "rb") as f:
+        for k, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise RecipeError(f"line {k} is not UTF-8 text ({e.reason} at byte {e.start})", file=str(path),
+                                  field="--benchmark", fix="re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
             if not line.strip():
                 continue
             try:
                 d = json.loads(line)
             except json.JSONDecodeError as e:
                 raise RecipeError(f"line {k} is not JSON ({e.msg})", file=str(path), fix="fix or drop that line") from None
+            if not isinstance(d, dict):
+                raise RecipeError(f"line {k} is a JSON {type(d).__name__}, not an object", file=str(path),
+                                  fix="one object per line with question/answer (or query/choices/gold) fields")
             query = next((d[q] for q in QUERY_KEYS if isinstance(d.get(q), str)), None)
             gold = next((d[g] for g in GOLD_KEYS if isinstance(d.get(g), str)), None)
             if gold is None and isinstance(d.get("choices"), list) and isinstance(d.get("gold"), int):
-                gold = d["choices"][d["gold"]]
+                gold = d["choices"][d["gold"]] if 0 <= d["gold"] < len(d["choices"]) else None
             if gold is None and "text" in d:
                 gold = d["text"]
             if gold is None:

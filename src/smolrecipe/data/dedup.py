@@ -26,7 +26,8 @@ def minhash_config(kind: str = "fineweb") -> MinhashConfig:
 
 
 def run_minhash(input_dir: str, output_dir: str, work_dir: str, args, *, name: str, config: MinhashConfig | None = None,
-                text_key: str = "text", report_bad_input: bool = True, overwrite: bool | None = None) -> dict:
+                text_key: str = "text", report_bad_input: bool = True, overwrite: bool | None = None,
+                log=print) -> dict:
     """Dedup input_dir (jsonl) into output_dir; returns merged stats of the final stage.
 
     The four stages are one keyed run (executor.keyed_name): their logging dirs sit under `<name>-<key>/`."""
@@ -45,7 +46,7 @@ def run_minhash(input_dir: str, output_dir: str, work_dir: str, args, *, name: s
                                  JsonlWriter(output_dir, compression="gzip")], args, f"{run_name}/4-filter", depends=s3)
     replace = getattr(args, "overwrite", False) if overwrite is None else overwrite
     executor.start_or_resume(name, key, s1.logging_dir.path.rsplit("/", 1)[0], args.tasks, [output_dir, work_dir],
-                             overwrite=replace)
+                             overwrite=replace, last_stage_dir=s4.logging_dir.path, log=log)
     s4.run()  # runs its dependencies first (local) or submits the chain (Slurm)
     if getattr(args, "slurm", False):
         return {}

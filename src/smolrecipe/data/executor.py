@@ -94,13 +94,15 @@ def _done_tasks(logging_dir: Path) -> int:
     return sum(1 for _ in folder.iterdir()) if folder.is_dir() else 0
 
 
-def start_or_resume(name: str, key: str, logging_dir: str, tasks: int, writes=(), *, overwrite: bool, log=print) -> str:
+def start_or_resume(name: str, key: str, logging_dir: str, tasks: int, writes=(), *, overwrite: bool, log=print,
+                    last_stage_dir: str | None = None) -> str:
     """Say whether this run resumes an earlier one with the same key or starts fresh ("resumed"/"complete"/"fresh").
 
-    A fresh run whose local output folder already holds files (another run's) stops here unless `overwrite`."""
+    A fresh run whose local output folder already holds files (another run's) stops here unless `overwrite`.
+    For a chain of executors (MinHash), `logging_dir` is the chain's folder and `last_stage_dir` the last stage's."""
     local = "://" not in logging_dir
     if local and Path(logging_dir).is_dir():
-        done = _done_tasks(Path(logging_dir))
+        done = _done_tasks(Path(last_stage_dir or logging_dir))
         if done >= tasks:
             log(f"{name}: already complete (run {key}, {done}/{tasks} tasks); nothing to redo")
             return "complete"

@@ -93,6 +93,7 @@ def preflight(root: Path, tokenizer: str, benchmarks: list[Path]) -> str:
     for b in benchmarks:
         if not Path(b).is_file():
             raise RecipeError("benchmark file not found", file=str(b), field="--benchmark", fix="pass an existing jsonl file")
+        decont.benchmark_pairs(Path(b))  # every line readable, before any work starts
     return tok
 
 
@@ -139,7 +140,8 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
                                                JsonlWriter(str(root / "clean" / "prose"), compression="gzip")],
                                [raw / "prose"], [root / "clean" / "prose"])
     stats["prose-dedup"] = dedup.run_minhash(str(root / "clean" / "prose"), str(prose), str(root / "minhash" / "prose"),
-                                             args, name="prose-dedup", report_bad_input=False, overwrite=True)
+                                             args, name="prose-dedup", report_bad_input=False, overwrite=True,
+                                             log=lambda m: log("  " + m))
     clfs = root / "classifiers"
     pipelines = {  # name: (steps, reads besides the index, writes)
         "web": ([reader(prose), tokenizer_step(T("web"), tok)], [prose, tok], [T("web")]),

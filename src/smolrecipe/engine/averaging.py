@@ -82,6 +82,56 @@ class EMA:
         self.value = {n[4:]: t.clone() for n, t in tensors.items() if n.startswith("ema.")}
 
 
+class OnlineAverages:
+    """The SWA and/or EMA a launch keeps along its run, and where they are saved.
+
+    SWA: a transformers folder `<checkpoints_path>-swa/<step>` each time a window closes.
+    EMA: `<checkpoints_path>-ema/<step>` with every checkpoint. Both accumulators go into each checkpoint
+    (averages.safetensors), so a resumed or rewound run continues them exactly."""
+
+    def __init__(self, run_dir: Path, run_name: str, *, swa_interval=None, swa_window=None, ema_decay=None):
+        self.run_dir, self.run_name = Path(run_dir), run_name
+        self.swa = SWA(swa_interval, swa_window) if swa_interval else None
+        self.ema = EMA(ema_decay) if ema_decay else None
+
+    def update(self, step: int, model) -> None:
+        if self.swa is not None and self.swa.update(step, model):
+            save_model_folder(model, self.swa.average(), Path(f"{self.run_dir}-swa") / str(step),
+                              {"kind": "swa", "interval": self.swa.interval, "window": self.swa.window,
+                               "snapshots": self.swa.count, "steps": [step - self.swa.window + self.swa.interval, step],
+                               "run": self.run_name})
+            self.swa.reset()
+        if self.ema is not None:
+            self.ema.update(model)
+
+    def state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        tensors, info = {}, {}
+        for name, a in (("swa", self.swa), ("ema", self.ema)):
+            if a is not None:
+                t, i = a.state()
+                tensors.update(t)
+                info[name] = i
+        return tensors, info
+
+    def load(self, tensors: dict | None, info: dict | None) -> None:
+        """Continue the accumulators a checkpoint stored; start them empty when it stored none."""
+        info = info or {}
+        if self.swa is not None:
+            self.swa.reset()
+            if tensors and info.get("swa"):
+                self.swa.load(tensors, info["swa"])
+        if self.ema is not None:
+            self.ema.value = {}
+            if tensors and info.get("ema"):
+                self.ema.load(tensors, info["ema"])
+
+    def save_with_checkpoint(self, step: int, model, checkpoint: Path) -> None:
+        if self.ema is not None and self.ema.value:
+            save_model_folder(model, self.ema.value, Path(f"{self.run_dir}-ema") / str(step),
+                              {"kind": "ema", "decay": self.ema.decay, "step": step, "run": self.run_name,
+                               "parent": str(checkpoint)})
+
+
 def save_model_folder(model, weights: dict[str, torch.Tensor], out: Path, lineage: dict) -> Path:
     """Write `weights` (names of `model`) as a transformers folder plus lineage.json, atomically."""
     dtype = next(model.parameters()).dtype

@@ -1,8 +1,8 @@
 """Local-engine checkpoints (DESIGN.md contract 3): `<run>/<step>/`, written atomically, verified on load.
 
     save_checkpoint(run_dir, step, model=..., trainer_state=..., metadata=..., config_text=...)
-    path = resolve_resume(requested_path)          # falls back to the previous valid checkpoint, loudly
-    tensors, state, meta = load_checkpoint(path)
+    path, meta = resolve_resume(requested_path)    # falls back to an earlier valid checkpoint, loudly
+    tensors, state, averages, meta = load_checkpoint(path)
 
 Layout of `<run>/<step>/`:
     model/              transformers folder (config.json + model.safetensors): what every later step reads
@@ -11,22 +11,22 @@ Layout of `<run>/<step>/`:
     averages.safetensors  running SWA/EMA accumulators when enabled (exact resume of the averages)
     config.yaml         the nanotron YAML that produced it (a derived config for cooldowns)
     metadata.json       step, consumed samples per stage and per folder, versions, lineage, and the size and
-                        sha256 of every file above: written last, so a checkpoint without it is half-written
-`<run>/latest` holds the newest complete step. Everything is first written to `<run>/.tmp-<step>-<pid>` and
-renamed into place, so a crash never leaves a half-written `<run>/<step>`.
+                        sha256 of every file above
+The folder is written by smolrecipe.publish.publishing (temp sibling, fsync, rename), so `<run>/<step>` is
+complete or absent at every moment; `<run>/latest` names the newest step for people and tools, while the
+engine itself always takes the newest step that verifies.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import sys
 from pathlib import Path
 
 import torch
 
 from smolrecipe.errors import RecipeError
+from smolrecipe.publish import atomic_write_text, pause_point, publishing, recover_all
 
 METADATA = "metadata.json"
 LATEST = "latest"
@@ -34,17 +34,7 @@ FORMAT = "smolrecipe-checkpoint/1"
 
 
 class CheckpointError(RecipeError):
-    """A checkpoint that is missing, half-written or corrupted."""
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """A checkpoint that is missing, half-written, corrupted or from another run."""
 
 
 def _sha256(path: Path) -> str:
@@ -65,28 +55,24 @@ def save_checkpoint(run_dir: Path, step: int, *, model, trainer_state: dict, met
     from safetensors.torch import save_file
 
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / f".tmp-{step}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    model.save_pretrained(tmp / "model", safe_serialization=True)
-    torch.save(trainer_state, tmp / "trainer_state.pt")
-    if averages:
-        save_file({k: v.detach().contiguous() for k, v in averages.items()}, str(tmp / "averages.safetensors"))
-    (tmp / "config.yaml").write_text(config_text)
-    meta = dict(metadata, format=FORMAT, step=step, files=_inventory(tmp))
-    atomic_write_text(tmp / METADATA, json.dumps(meta, indent=1))
     final = run_dir / str(step)
-    if final.exists():  # re-running a step (a restarted stage): replace it, never mix files of two runs
-        old = run_dir / f".old-{step}-{os.getpid()}"
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old)
-    else:
-        os.replace(tmp, final)
+    # re-running a step (a restarted stage) replaces the old folder only once the new one is complete
+    with publishing(final) as tmp:
+        model.save_pretrained(tmp / "model", safe_serialization=True)
+        pause_point(f"checkpoint:{step}")  # tests kill the run here: mid-write, before the metadata exists
+        torch.save(trainer_state, tmp / "trainer_state.pt")
+        if averages:
+            save_file({k: v.detach().contiguous() for k, v in averages.items()}, str(tmp / "averages.safetensors"))
+        (tmp / "config.yaml").write_text(config_text)
+        meta = dict(metadata, format=FORMAT, step=step, files=_inventory(tmp))
+        (tmp / METADATA).write_text(json.dumps(meta, indent=1))
     atomic_write_text(run_dir / LATEST, f"{step}\n")
     return final
+
+
+def clean_run_dir(run_dir: Path, log=None) -> list[str]:
+    """Remove what a killed save left in a checkpoints folder (temp copies), restoring a replaced step if needed."""
+    return recover_all(run_dir, log)
 
 
 def verify_checkpoint(path: Path) -> dict:
@@ -124,48 +110,83 @@ def checkpoint_steps(run_dir: Path) -> list[int]:
     return sorted(int(p.name) for p in run_dir.iterdir() if p.is_dir() and p.name.isdigit())
 
 
-def latest_step(run_dir: Path) -> int | None:
-    """The newest step with a valid checkpoint (the `latest` pointer if it verifies, else the newest that does)."""
-    run_dir = Path(run_dir)
-    pointer = run_dir / LATEST
-    if pointer.exists() and pointer.read_text().strip().isdigit():
-        step = int(pointer.read_text().strip())
-        try:
-            verify_checkpoint(run_dir / str(step))
-            return step
-        except CheckpointError:
-            pass
+def newest_valid(run_dir: Path, *, run: str | None = None, above: int = 0, at_most: int | None = None,
+                 log=None) -> tuple[int, dict] | None:
+    """(step, metadata) of the newest checkpoint in (above, at_most] that verifies (and belongs to `run` if given).
+
+    A newer checkpoint that fails verification is reported, not silently passed over."""
+    log = log or (lambda msg: print(msg, file=sys.stderr))
     for step in reversed(checkpoint_steps(run_dir)):
-        try:
-            verify_checkpoint(run_dir / str(step))
-            return step
-        except CheckpointError:
+        if step <= above or (at_most is not None and step > at_most):
             continue
+        try:
+            meta = verify_checkpoint(Path(run_dir) / str(step))
+        except CheckpointError as e:
+            log(f"warning: skipping checkpoint {Path(run_dir) / str(step)}: {e.problem}")
+            continue
+        if run is None or meta.get("run") == run:
+            return step, meta
     return None
 
 
+def latest_step(run_dir: Path, log=None) -> int | None:
+    """The newest step whose checkpoint verifies (the `latest` file is only a hint for people)."""
+    found = newest_valid(run_dir, log=log)
+    return found[0] if found else None
+
+
 def resolve_resume(path: Path, log=None) -> tuple[Path, dict]:
-    """The checkpoint to resume: `path` if it verifies, else the newest valid earlier one in the same run (with a warning)."""
+    """The checkpoint to resume: `path` if it verifies; if it exists but is damaged, the newest valid earlier one
+    of the same run folder, with a warning. A path that does not exist is an error, never a silent fallback."""
     log = log or (lambda msg: print(msg, file=sys.stderr))
     path = Path(path)
+    if not path.exists():
+        raise CheckpointError(
+            "the checkpoint to resume from does not exist", file=str(path), field="checkpoints.resume_checkpoint_path",
+            fix="run the step that writes it first (e.g. the previous stage: make pretrain STAGE=<n-1>), "
+                "or point resume_checkpoint_path at an existing <checkpoints_path>/<step>")
     try:
         return path, verify_checkpoint(path)
     except CheckpointError as e:
         if not path.name.isdigit():
             raise
         error = e
-    run_dir, wanted = path.parent, int(path.name)
-    for step in reversed([s for s in checkpoint_steps(run_dir) if s < wanted]):
-        candidate = run_dir / str(step)
-        try:
-            meta = verify_checkpoint(candidate)
-        except CheckpointError as e2:
-            log(f"warning: skipping {candidate}: {e2.problem}")
-            continue
-        log(f"warning: {error.render()}\n  using the previous valid checkpoint {candidate} instead")
-        return candidate, meta
-    raise CheckpointError(f"{error.problem}; and no earlier valid checkpoint in {run_dir}", file=str(path),
-                          fix="re-run the previous stage to rebuild its checkpoints")
+    found = newest_valid(path.parent, at_most=int(path.name) - 1, log=log)
+    if found is None:
+        raise CheckpointError(f"{error.problem}; and no earlier valid checkpoint in {path.parent}", file=str(path),
+                              fix="re-run the step that wrote it (e.g. the previous stage) to rebuild its checkpoints")
+    candidate = path.parent / str(found[0])
+    log(f"warning: {error.render()}\n  falling back to the newest earlier valid checkpoint {candidate}")
+    return candidate, found[1]
+
+
+MODEL_FIELDS_A_LONG_CONTEXT_MAY_CHANGE = {"rope_theta", "max_position_embeddings", "rope_scaling"}
+
+
+def check_belongs(path: Path, meta: dict, cfg) -> None:
+    """Refuse a checkpoint trained with another model shape or tokenizer than `cfg` (a foreign run)."""
+    from dataclasses import asdict
+
+    from smolrecipe.config.loader import loads_nanotron_yaml
+
+    source = getattr(cfg, "source_file", None)
+    if path.name.isdigit() and meta.get("step") != int(path.name):
+        raise CheckpointError(f"the folder is named {path.name} but holds step {meta.get('step')}", file=str(path),
+                              fix="point resume_checkpoint_path at the folder of the step you mean")
+    theirs = loads_nanotron_yaml((path / "config.yaml").read_text(), name=str(path / "config.yaml"))
+    ours_m, theirs_m = asdict(cfg.model.model_config), asdict(theirs.model.model_config)
+    differ = sorted(k for k in ours_m if k not in MODEL_FIELDS_A_LONG_CONTEXT_MAY_CHANGE and ours_m[k] != theirs_m.get(k))
+    if differ:
+        k = differ[0]
+        raise CheckpointError(
+            f"the checkpoint belongs to another model (run {meta.get('run')!r}): model_config.{k} is {theirs_m.get(k)!r} "
+            f"there and {ours_m[k]!r} here", file=source, field="checkpoints.resume_checkpoint_path",
+            fix=f"resume a checkpoint of this recipe's run, or match model.model_config to {path / 'config.yaml'}")
+    a, b = cfg.tokenizer.tokenizer_name_or_path, theirs.tokenizer.tokenizer_name_or_path
+    if a != b:
+        raise CheckpointError(
+            f"the checkpoint was trained with tokenizer {b!r}, this config names {a!r}", file=source,
+            field="tokenizer.tokenizer_name_or_path", fix="resume a checkpoint trained with this tokenizer, or name its tokenizer")
 
 
 def load_checkpoint(path: Path, *, verified_meta: dict | None = None):

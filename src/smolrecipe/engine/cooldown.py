@@ -16,21 +16,16 @@ from pathlib import Path
 
 from smolrecipe.config.loader import dump_nanotron_yaml, load_nanotron_yaml
 from smolrecipe.config.validate import check_config
-from smolrecipe.engine.checkpoint import atomic_write_text, verify_checkpoint
+from smolrecipe.engine.checkpoint import verify_checkpoint
 from smolrecipe.errors import ConfigError, RecipeError
-from smolrecipe.paths import outputs_dir, repo_root
+from smolrecipe.publish import atomic_write_text
+from smolrecipe.paths import config_path, outputs_dir, user_path
 from smolrecipe.schedule import DECAY_STYLES
-
-
-def _relative(path: Path) -> str:
-    path = Path(path).resolve()
-    root = repo_root().resolve()
-    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def checkpoint_config(checkpoint: Path):
     """(config, step, engine) of a local-engine checkpoint (verified) or a nanotron checkpoint folder."""
-    checkpoint = Path(checkpoint)
+    checkpoint = user_path(checkpoint)
     if (checkpoint / "metadata.json").exists() and (checkpoint / "model").exists():
         meta = verify_checkpoint(checkpoint)
         return load_nanotron_yaml(checkpoint / "config.yaml"), int(meta["step"]), "local"
@@ -45,13 +40,16 @@ def derive_cooldown(checkpoint: Path, shape: str, *, steps: int | None = None, f
         raise RecipeError(f"unknown cooldown shape {shape!r}", field="SHAPE", fix=f"use one of {', '.join(DECAY_STYLES)}")
     if (steps is None) == (fraction is None):
         raise RecipeError("give exactly one of --steps and --fraction", fix="e.g. --fraction 0.2 or --steps 40")
+    if fraction is not None and not 0 < fraction < 1:
+        raise RecipeError(f"FRACTION={fraction} is not in (0, 1): it is the cooldown's share of the branched run",
+                          field="FRACTION", fix="e.g. FRACTION=0.2 (a 20% cooldown)")
+    if steps is not None and steps < 1:
+        raise RecipeError(f"STEPS={steps}: the cooldown needs at least one step", field="STEPS",
+                          fix="e.g. STEPS=40, or FRACTION=0.2 to size it from the branch step")
+    checkpoint = user_path(checkpoint)
     cfg, start, engine = checkpoint_config(checkpoint)
     if steps is None:
-        if not 0 < fraction < 1:
-            raise RecipeError(f"fraction {fraction} is not in (0, 1)", field="FRACTION", fix="e.g. FRACTION=0.2")
         steps = max(1, round(fraction * start / (1 - fraction)))
-    if steps < 1:
-        raise RecipeError("the cooldown needs at least one step", field="STEPS")
     sched = cfg.schedule
     if start < sched.lr_warmup_steps:
         raise ConfigError(f"step {start} is inside the warmup ({sched.lr_warmup_steps} steps)", field="FROM",
@@ -70,13 +68,13 @@ def derive_cooldown(checkpoint: Path, shape: str, *, steps: int | None = None, f
     cfg.tokens.train_steps = start + steps
     cfg.general.run = name
     cfg.checkpoints.checkpoints_path = str(parent_dir.parent / name)
-    cfg.checkpoints.resume_checkpoint_path = _relative(checkpoint)
+    cfg.checkpoints.resume_checkpoint_path = config_path(checkpoint)
     cfg.checkpoints.load_lr_scheduler = True
     cfg.checkpoints.load_optimizer = True
     cfg.checkpoints.save_final_state = True
     check_config(cfg, check_tokenizer=False)
     branch = {
-        "kind": "cooldown", "parent_checkpoint": _relative(checkpoint), "parent_run": parent_run, "parent_engine": engine,
+        "kind": "cooldown", "parent_checkpoint": config_path(checkpoint), "parent_run": parent_run, "parent_engine": engine,
         "branch_step": start, "shape": shape, "decay_steps": steps, "end_step": start + steps,
         "fraction": steps / (start + steps), "min_decay_lr": sched.min_decay_lr,
     }

@@ -5,14 +5,16 @@
     plot_run(outputs/runs/<run>)      # loss and LR against the step -> loss_lr.png
 
 metrics.jsonl is appended across launches (a resumed run continues the same file); readers keep the
-last record per step, so steps re-run after a rewind or a restart show their final values.
+last record per step, so steps re-run after a rewind or a restart show their final values. A line cut short
+by a kill mid-write is cut off before the next launch appends (publish.repair_jsonl_tail), and a reader skips
+lines that do not parse instead of failing.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from smolrecipe.engine.checkpoint import atomic_write_text
+from smolrecipe.publish import append_jsonl, atomic_write_text, read_jsonl, repair_jsonl_tail
 
 
 class MetricsWriter:
@@ -20,6 +22,7 @@ class MetricsWriter:
                  wandb_project: str | None = None, run_name: str | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        repair_jsonl_tail(self.folder / "metrics.jsonl")
         self._jsonl = open(self.folder / "metrics.jsonl", "a")
         self._tb = None
         self._wandb = None
@@ -44,8 +47,7 @@ class MetricsWriter:
 
     def append_json(self, name: str, data: dict) -> None:
         """One record per launch (a resumed run keeps the history of its launches)."""
-        with open(self.folder / name, "a") as f:
-            f.write(json.dumps(data, default=str) + "\n")
+        append_jsonl(self.folder / name, data)
 
     def log(self, step: int, values: dict) -> None:
         self._jsonl.write(json.dumps({"step": step, **values}) + "\n")
@@ -72,14 +74,12 @@ class MetricsWriter:
 def read_metrics(folder: Path) -> tuple[dict[int, dict], list[dict]]:
     """(last record per step, events) of a run folder."""
     steps, events = {}, []
-    path = Path(folder) / "metrics.jsonl"
-    if not path.exists():
-        return steps, events
-    for line in path.read_text().splitlines():
-        if not line.strip():
-            continue
-        rec = json.loads(line)
-        (events.append(rec) if "event" in rec else steps.__setitem__(rec["step"], rec))
+    records, _bad = read_jsonl(Path(folder) / "metrics.jsonl")
+    for rec in records:
+        if "event" in rec:
+            events.append(rec)
+        elif "step" in rec:
+            steps[rec["step"]] = rec
     return steps, events
 
 
