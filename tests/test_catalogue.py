@@ -1,0 +1,212 @@
+"""The bad-input catalogue: every bad input the CLI and the data scripts accept, in one table.
+
+Each row runs one command as a user would (in a scratch copy of the repository's configs) and must end with
+exit code 2, a message that names the file or the field, a fix, and no traceback; nothing may have started
+(no checkpoint, no run folder). Every new command adds its rows here.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+STAGE1 = "pretraining/configs/tiny/stage1.yaml"
+FOLDERS = ["web-edu", "web", "code", "math", "code-edu", "math-edu", "textbooks", "long"]
+
+
+@dataclass
+class Row:
+    name: str
+    argv: list[str]                      # `python -m smolrecipe` arguments, or ["data/<script>.py", ...]
+    says: list[str]                      # substrings the error must contain (the file or field, the problem)
+    setup: Callable[[Path], None] = lambda root: None
+    fix: str = "fix:"                    # how the fix is introduced (argparse lists the choices instead)
+    outputs_allowed: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------ set-ups
+def edit(rel: str, old: str, new: str):
+    def setup(root: Path) -> None:
+        p = root / rel
+        text = p.read_text()
+        assert old in text, (old, rel)
+        p.write_text(text.replace(old, new, 1))
+    return setup
+
+
+def write(rel: str, data: bytes | str):
+    def setup(root: Path) -> None:
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data if isinstance(data, bytes) else data.encode())
+    return setup
+
+
+def tiny_data(*, tamper: Callable[[Path], None] | None = None, tokenizer: str = "outputs/tokenizers/tiny"):
+    """Tokenized folders for the tiny configs (random ids below the vocabulary), optionally tampered with."""
+    def setup(root: Path) -> None:
+        rng = np.random.default_rng(0)
+        for name in FOLDERS:
+            d = root / "outputs" / "data" / "tiny" / "tokenized" / name
+            d.mkdir(parents=True, exist_ok=True)
+            toks = rng.integers(1, 4096, size=20_000).astype("<u2")
+            toks.tofile(d / "000_00000.ds")
+            np.asarray([len(toks)], dtype="<u8").tofile(d / "000_00000.ds.index")
+            (d / "000_00000.ds.metadata").write_text(f"{tokenizer}|2\n{len(toks)}")
+        if tamper:
+            tamper(root / "outputs" / "data" / "tiny" / "tokenized" / "web" / "000_00000.ds")
+    return setup
+
+
+def truncate(ds: Path) -> None:
+    with open(ds, "r+b") as f:
+        f.truncate(ds.stat().st_size - 1)
+
+
+def plant_big_id(ds: Path) -> None:
+    toks = np.fromfile(ds, dtype="<u2")
+    toks[123] = 5000
+    toks.tofile(ds)
+
+
+def fake_tokenizer(root: Path) -> None:
+    write("outputs/tokenizers/tiny/tokenizer.json", "{}")(root)
+
+
+def both(*setups):
+    def setup(root: Path) -> None:
+        for s in setups:
+            s(root)
+    return setup
+
+
+def a_run_folder_with_one_file(root: Path) -> None:
+    write("outputs/notes/readme.txt", "not a model")(root)
+
+
+def decont_inputs(root: Path) -> None:
+    write("in-a/x.jsonl", '{"id": "1", "text": "plain text"}\n')(root)
+    write("in-b/y.jsonl", '{"id": "2", "text": "other text"}\n')(root)
+    write("bench.jsonl", '{"question": "q?", "answer": "a."}\n')(root)
+    write("out/00000.jsonl.gz", b"written by an earlier run")(root)
+
+
+CFG = "pretraining/configs/tiny/stage1.yaml"
+ROWS = [
+    # ---- nanotron YAML (python -m smolrecipe check FILE)
+    Row("unknown top-level key", ["check", CFG], ["stage1.yaml", "generall", "unknown key"], edit(CFG, "general:", "generall:")),
+    Row("unknown nested key", ["check", CFG], ["stage1.yaml", "general.projekt", "unknown key"], edit(CFG, "  project:", "  projekt:")),
+    Row("missing WSD field", ["check", CFG], ["stage1.yaml", "min_decay_lr", "required field is missing"],
+        edit(CFG, "    min_decay_lr: 0.0\n", "")),
+    Row("string learning rate", ["check", CFG], ["stage1.yaml", "learning_rate"], edit(CFG, "learning_rate: 3.0e-03", "learning_rate: 3e-3")),
+    Row("not YAML", ["check", "bad.yaml"], ["bad.yaml", "not valid YAML"], write("bad.yaml", "general: [unclosed\n  x: {")),
+    Row("empty file", ["check", "empty.yaml"], ["empty.yaml", "the file is empty"], write("empty.yaml", "")),
+    Row("top-level list", ["check", "list.yaml"], ["list.yaml", "top level is a list"], write("list.yaml", "- a\n- b\n")),
+    Row("missing file", ["check", "nowhere.yaml"], ["nowhere.yaml", "config file not found"]),
+    Row("binary config", ["check", "bin.yaml"], ["bin.yaml", "not a text file"], write("bin.yaml", b"\xff\xfe\x00general")),
+    # ---- recipes and stages
+    Row("unknown recipe", ["plan", "--recipe", "smollm2-7B"], ["RECIPE", "unknown recipe"]),
+    Row("unknown stage", ["pretrain", "--recipe", "tiny", "--stage", "9"], ["STAGE", "stages 1..4"]),
+    # ---- data the engine reads
+    Row("data not built", ["pretrain", "--recipe", "tiny", "--stage", "1", "--engine", "local"],
+        ["tokenized data folder not found", "make data"]),
+    Row("truncated .ds file", ["pretrain", "--recipe", "tiny", "--stage", "1", "--engine", "local"],
+        ["web/000_00000.ds", "truncated token file"], tiny_data(tamper=truncate)),
+    Row("token ids >= vocab size", ["pretrain", "--recipe", "tiny", "--stage", "1", "--engine", "local"],
+        ["web/000_00000.ds", "token id 5000", "vocabulary of 4096"], tiny_data(tamper=plant_big_id)),
+    Row("data of another tokenizer", ["pretrain", "--recipe", "tiny", "--stage", "1", "--engine", "local"],
+        ["000_00000.ds.metadata", "tokenized with 'HuggingFaceTB/cosmo2-tokenizer'"],
+        tiny_data(tokenizer="HuggingFaceTB/cosmo2-tokenizer")),
+    Row("resume checkpoint missing", ["pretrain", "--recipe", "tiny", "--stage", "2", "--engine", "local"],
+        ["outputs/checkpoints/tiny/218", "does not exist"], tiny_data()),
+    # ---- engine flags
+    Row("threads -1", ["pretrain", "--recipe", "tiny", "--stage", "1", "--engine", "local", "--threads", "-1"],
+        ["--threads", "at least one thread"], tiny_data()),
+    Row("max-steps 0", ["pretrain", "--recipe", "tiny", "--stage", "1", "--engine", "local", "--max-steps", "0"],
+        ["--max-steps", "would train nothing"], tiny_data()),
+    Row("SWA without a window", ["pretrain", "--recipe", "tiny", "--engine", "local", "--swa-interval", "5"],
+        ["--swa-interval", "both"], tiny_data()),
+    # ---- cooldown branches
+    Row("cooldown FRACTION 0", ["cooldown", "--from", "outputs/checkpoints/tiny/200", "--fraction", "0"], ["FRACTION=0.0", "(0, 1)"]),
+    Row("cooldown FRACTION negative", ["cooldown", "--from", "outputs/checkpoints/tiny/200", "--fraction", "-0.1"], ["FRACTION=-0.1"]),
+    Row("cooldown FRACTION over 1", ["cooldown", "--from", "outputs/checkpoints/tiny/200", "--fraction", "1.5"], ["FRACTION=1.5"]),
+    Row("cooldown STEPS 0", ["cooldown", "--from", "outputs/checkpoints/tiny/200", "--steps", "0"], ["STEPS=0", "at least one step"]),
+    Row("cooldown unknown SHAPE", ["cooldown", "--from", "outputs/checkpoints/tiny/200", "--shape", "cubic", "--fraction", "0.2"],
+        ["--shape", "invalid choice: 'cubic'"], fix="choose from"),
+    Row("cooldown FROM not a checkpoint", ["cooldown", "--from", "outputs/notes", "--fraction", "0.2"],
+        ["outputs/notes", "not a checkpoint"], a_run_folder_with_one_file),
+    # ---- averaging
+    Row("average of a folder that is no checkpoint", ["average", "outputs/notes"], ["outputs/notes", "not a checkpoint"],
+        a_run_folder_with_one_file),
+    Row("average of nothing that exists", ["average", "outputs/nope"], ["outputs/nope", "no such folder"]),
+    # ---- data command and scripts
+    Row("non-UTF-8 benchmark file", ["data", "--recipe", "tiny", "--benchmark", "latin1.jsonl"],
+        ["latin1.jsonl", "line 1 is not UTF-8"], both(fake_tokenizer, write("latin1.jsonl", b'{"question": "caf\xe9", "answer": "x"}\n'))),
+    Row("benchmark file missing", ["data", "--recipe", "tiny", "--benchmark", "none.jsonl"], ["none.jsonl", "not found"], fake_tokenizer),
+    Row("tokenizer not trained", ["data", "--recipe", "tiny"], ["tokenizer.json", "tokenizer not found", "make tokenizer"]),
+    Row("decontaminate into another run's output", ["data/decontaminate.py", "--benchmark", "bench.jsonl", "--index", "idx",
+        "--input", "./in-b", "--out", "out", "--tasks", "1"], ["out", "holds files from another run", "--overwrite"], decont_inputs,
+        outputs_allowed=["idx"]),
+    Row("data script with --tasks 0", ["data/decontaminate.py", "--benchmark", "bench.jsonl", "--index", "idx", "--input",
+        "./in-a", "--out", "fresh", "--tasks", "0"], ["--tasks", "not a positive number"], decont_inputs, outputs_allowed=["idx"]),
+]
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "pretraining" / "configs", root / "pretraining" / "configs")
+    return root
+
+
+def run_row(row: Row, root: Path) -> tuple[int, str]:
+    env = {**os.environ, "SMOLRECIPE_ROOT": str(root), "SMOLRECIPE_OUTPUTS": str(root / "outputs"),
+           "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    if row.argv[0].startswith("data/"):
+        r = subprocess.run([sys.executable, str(REPO / row.argv[0]), *row.argv[1:]], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=300)
+        return r.returncode, r.stdout + r.stderr
+    # the CLI in-process (much faster than a subprocess per row); an exception escaping main() fails the test
+    from smolrecipe.cli import main
+
+    old = os.getcwd()
+    out, err = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.get(k) for k in ("SMOLRECIPE_ROOT", "SMOLRECIPE_OUTPUTS")}
+    try:
+        os.chdir(root)
+        os.environ.update(SMOLRECIPE_ROOT=env["SMOLRECIPE_ROOT"], SMOLRECIPE_OUTPUTS=env["SMOLRECIPE_OUTPUTS"])
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(row.argv))
+            except SystemExit as e:  # argparse
+                code = e.code
+    finally:
+        os.chdir(old)
+        for k, v in saved.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    return code, out.getvalue() + err.getvalue()
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+def test_bad_input_is_refused_with_the_place_and_a_fix(row, scratch):
+    row.setup(scratch)
+    before = {p.name for p in (scratch / "outputs").iterdir()} if (scratch / "outputs").exists() else set()
+    code, text = run_row(row, scratch)
+    assert code == 2, text
+    assert text.count("Traceback") == 0, text
+    for s in row.says:
+        assert s in text, (s, text)
+    assert row.fix in text, text
+    made = ({p.name for p in (scratch / "outputs").iterdir()} if (scratch / "outputs").exists() else set()) - before
+    assert not made - {"runs", *row.outputs_allowed} and not (scratch / "outputs" / "runs").exists(), made  # nothing started
+    assert not (scratch / "outputs" / "checkpoints").exists()
