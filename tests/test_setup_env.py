@@ -1,0 +1,96 @@
+"""scripts/setup_env.sh decides how torch is installed and stops on any failed install.
+
+The venv's python is a fake that records every call (`-m pip ...`) and fails the calls a test names, so the
+script's decisions are checked without installing anything: a local wheel first on a machine without a GPU,
+else PyTorch's CPU index, never PyPI's CUDA build there; PyPI's default build where nvidia-smi answers."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FAKE_PYTHON = """#!/usr/bin/env bash
+echo "$*" >> "$FAKE_LOG"
+if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then
+  for pattern in $FAKE_FAIL; do
+    case "$*" in *"$pattern"*) echo "ERROR: fake pip refuses: $pattern" >&2; exit 1;; esac
+  done
+  exit 0
+fi
+if [ "$1" = "-c" ] && [ "$2" = "import smolrecipe" ]; then exit 1; fi   # never 'up to date': run the install
+cat > /dev/null 2>&1 || true
+exit 0
+"""
+
+
+@pytest.fixture
+def fake(tmp_path):
+    root = tmp_path / "repo"
+    for rel in ("scripts/setup_env.sh", "pyproject.toml", "requirements/constraints.txt"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / rel, root / rel)
+    venv_bin = root / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "python").write_text(FAKE_PYTHON)
+    (venv_bin / "python").chmod(0o755)
+    bin_dir = tmp_path / "bin"  # PATH: the basic tools, and an nvidia-smi only when a test adds one
+    bin_dir.mkdir()
+    for tool in ("bash", "cat", "grep", "cut", "sha256sum", "dirname", "echo", "env"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    return root, bin_dir, tmp_path / "calls.log"
+
+
+def run_setup(root: Path, bin_dir: Path, log: Path, fail: str = "", **env) -> tuple[subprocess.CompletedProcess, list[str]]:
+    log.unlink(missing_ok=True)
+    e = {"PATH": str(bin_dir), "FAKE_LOG": str(log), "FAKE_FAIL": fail, "HOME": os.environ.get("HOME", "/tmp"), **env}
+    r = subprocess.run(["bash", str(root / "scripts" / "setup_env.sh")], cwd=root, env=e, capture_output=True, text=True)
+    calls = log.read_text().splitlines() if log.exists() else []
+    return r, [c for c in calls if c.startswith("-m pip")]
+
+
+def torch_pin() -> str:
+    line = next(x for x in (REPO / "requirements" / "constraints.txt").read_text().splitlines() if x.startswith("torch=="))
+    return line.split("==")[1].split("+")[0]
+
+
+def test_no_gpu_takes_the_local_wheel_first(fake):
+    r, pips = run_setup(*fake)
+    assert r.returncode == 0, r.stderr
+    assert pips[0].endswith(f"install --no-index torch=={torch_pin()}")
+    assert not any("download.pytorch.org" in c for c in pips)  # the local wheel was enough
+    assert "constraints.txt" in pips[1] and "-e .[test]" in pips[1]
+
+
+def test_no_gpu_and_no_local_wheel_uses_the_cpu_index_never_pypi(fake):
+    r, pips = run_setup(*fake, fail="--no-index")
+    assert r.returncode == 0, r.stderr
+    assert pips[1].endswith(f"install torch=={torch_pin()} --index-url https://download.pytorch.org/whl/cpu")
+    assert [c for c in pips if "torch==" in c and "--index-url" not in c and "--no-index" not in c] == []
+    r, pips = run_setup(*fake, fail="--no-index", TORCH_INDEX_URL="http://mirror.local/cpu")
+    assert pips[1].endswith("--index-url http://mirror.local/cpu")
+
+
+def test_a_gpu_machine_takes_the_default_build(fake):
+    root, bin_dir, log = fake
+    (bin_dir / "nvidia-smi").write_text("#!/usr/bin/env bash\necho 'GPU 0: NVIDIA H100 (UUID: GPU-x)'\n")
+    (bin_dir / "nvidia-smi").chmod(0o755)
+    r, pips = run_setup(root, bin_dir, log)
+    assert r.returncode == 0, r.stderr
+    assert pips[0].endswith(f"install torch=={torch_pin()}") and "--index-url" not in pips[0]
+
+
+@pytest.mark.parametrize("fail, says", [
+    ("download.pytorch.org --no-index", "could not install torch"),
+    ("-e .[test]", "could not install the pinned stack"),
+])
+def test_a_failed_install_stops_the_setup(fake, fail, says):
+    r, _ = run_setup(*fake, fail=fail)
+    assert r.returncode != 0
+    assert says in r.stderr and "fake pip refuses" in r.stderr  # pip's own message is shown
+    assert not (fake[0] / ".venv" / ".smolrecipe-installed").exists()  # no stamp: the next make retries
