@@ -518,16 +518,16 @@ def test_dry_run_nanotron_command_for_the_1_7B_stage_3(capsys, scratch_repo):
 
     assert main(["pretrain", "--recipe", "smollm2-1.7B", "--stage", "3", "--engine", "nanotron", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    command = [line for line in out.splitlines() if "torchrun" in line and "run_train.py" in line][0]
-    assert command.startswith("CUDA_DEVICE_MAX_CONNECTIONS=1 ")
-    assert "--nproc_per_node=256" in command
-    assert command.split()[-2:] == ["--config-file", str(scratch_repo / "outputs" / "nanotron" / "smollm2-1.7B-stage3.yaml")]
-    assert ".venv-gpu/src/nanotron/run_train.py" in command
-    assert "sbatch --nodes=32 pretraining/launch.slurm" in out
-    yaml_text = out.split("# command:")[0].split("):\n", 1)[1]
+    command = out.split("through Slurm):\n")[1].splitlines()[0]  # no GPU here: 256 GPUs are 32 nodes of 8
+    assert command.startswith("sbatch --nodes=32 ") and command.endswith(
+        f"pretraining/launch.slurm {scratch_repo / 'outputs' / 'nanotron' / 'smollm2-1.7B-stage3.yaml'}")
+    yaml_text = out.split("# command")[0].split("):\n", 1)[1]
     cfg = loads_nanotron_yaml(yaml_text)  # the printed config is strict nanotron YAML
     assert all("s3" in f for st in cfg.data_stages for f in st.data.dataset.folders)
+    assert all(st.data.dataset.use_old_brrr_dataloader for st in cfg.data_stages)  # stage 4 repeats its math data
     assert cfg.checkpoints.resume_checkpoint_path.endswith("outputs/checkpoints/smollm2-1.7B/3814697")
+    assert "runs this launch 2 step(s) ahead" in yaml_text  # stage 3 is the second resume of the chain
+    assert cfg.schedule.lr_decay_starting_step == 4_716_000 + 2 and cfg.schedule.lr_warmup_steps == 2000 + 2
     assert not (scratch_repo / "outputs" / "nanotron").exists()  # a dry run writes nothing
 
 
@@ -557,18 +557,15 @@ def test_fused_micro_batches_give_the_accumulated_gradient(repo, tmp_path):
         assert fused.losses[s] == pytest.approx(accum.losses[s], rel=1e-5)
 
 
-def test_engine_auto_is_local_without_cuda_and_nanotron_run_prepares_the_yaml(repo, capsys):
+def test_engine_auto_is_local_without_a_gpu_and_nanotron_cannot_start_here(repo, capsys):
     from smolrecipe.cli import main
     from smolrecipe.engine.launch import pick_engine
 
-    assert pick_engine("auto", log=lambda m: None) == "local"  # no CUDA on this machine kind
-    assert main(["pretrain", "--recipe", "tiny", "--stage", "2", "--engine", "nanotron"]) == 2  # cannot start here...
+    assert pick_engine("auto", log=lambda m: None) == "local"  # no nvidia-smi on this machine kind
+    assert main(["pretrain", "--recipe", "tiny", "--stage", "2", "--engine", "nanotron"]) == 2
     err = capsys.readouterr().err
-    assert "cannot launch nanotron on this machine" in err and "sbatch --nodes=1 pretraining/launch.slurm" in err
-    prepared = repo / "outputs" / "nanotron" / "tiny-stage2.yaml"  # ...but the prepared YAML and aliases exist
-    cfg = load_nanotron_yaml(prepared)
-    alias = Path(cfg.data_stages[-1].data.dataset.folders[-1])
-    assert "s3" in str(alias) and alias.is_symlink() and alias.resolve() == (repo / "outputs/data/tiny/tokenized/math").resolve()
+    assert "this node has 0 NVIDIA GPU(s)" in err and "sbatch --nodes=1 --gres=gpu:1" in err and "make setup-gpu" in err
+    assert not (repo / "outputs" / "nanotron").exists()  # refused before anything was written
 
 
 # ---------------------------------------------------------------- speed work: fused loss, fp32 attention, compiled layers

@@ -27,4 +27,4 @@ def main(argv: list[str]) -> int:
     if recipe.long_context is None:
         raise ConfigError(f"recipe {args.recipe} has no long-context.yaml", file=str(recipe.folder),
                           fix="add long-context.yaml (see pretraining/configs/tiny/long-context.yaml)")
-    return run_config(recipe.long_context, args, label=f"{args.recipe} long-context")
+    return run_config(recipe.long_context, args, label=f"{args.recipe} long-context", recipe=recipe)

@@ -19,6 +19,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     recipe = load_recipe(args.recipe)
     print_plan(recipe, extra_columns=_availability_columns())
+    from smolrecipe.engine.reach import folder_reach, reach_summary
+
+    for line in reach_summary(folder_reach(recipe)):  # a stage that would crash nanotron's reader is flagged here
+        print(line)
     out = plot_schedule(recipe, args.out or plots_dir() / f"{args.recipe}-schedule.png")
     print(f"schedule plot: {out}")
     return 0

@@ -31,17 +31,17 @@ def main(argv: list[str]) -> int:
         return run_config(cfg, args, label=f"{cfg.general.run} ({args.config})")
     recipe = load_recipe(args.recipe)
     cfg = recipe.stage(args.stage)
-    return run_config(cfg, args, label=f"{args.recipe} stage {args.stage}")
+    return run_config(cfg, args, label=f"{args.recipe} stage {args.stage}", recipe=recipe)
 
 
-def run_config(cfg, args, label: str, lineage: dict | None = None) -> int:
+def run_config(cfg, args, label: str, lineage: dict | None = None, recipe=None) -> int:
     """Shared by pretrain, long-context and cooldown: dispatch one config to the chosen engine."""
     from smolrecipe.engine.launch import nanotron_launch, pick_engine, run_nanotron
 
-    engine = pick_engine(args.engine)
+    opts = options_from_args(args, lineage)  # bad flags are refused whatever the engine
+    engine = pick_engine(args.engine, cfg)
     if engine == "nanotron":
-        return run_nanotron(nanotron_launch(cfg), dry_run=args.dry_run)
-    opts = options_from_args(args, lineage)
+        return run_nanotron(nanotron_launch(cfg, recipe), dry_run=args.dry_run)
     if args.dry_run:
         from smolrecipe.config.loader import dump_nanotron_yaml
 

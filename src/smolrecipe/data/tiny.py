@@ -36,7 +36,7 @@ from smolrecipe.data import classifier, decont, dedup, executor, local_corpus
 from smolrecipe.data.annotate import heuristic_score
 from smolrecipe.data.filters import web_filters
 from smolrecipe.data.readers import SafeJsonlReader, bad_input_summary
-from smolrecipe.data.tokenize import check_tokenizer, folder_tokens, tokenizer_step
+from smolrecipe.data.tokenize import check_tokenizer, folder_tokens, recorded_name, tokenizer_step
 from smolrecipe.errors import RecipeError
 from smolrecipe.publish import atomic_write_text
 from smolrecipe.runkey import run_key
@@ -124,10 +124,10 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     def reader(folder):
         return SafeJsonlReader(str(folder))
 
-    def run(name, pipeline, reads, writes):
+    def run(name, pipeline, reads, writes, config=None):
         # Keyed on content (smolrecipe.runkey): a changed benchmark set, classifier, tokenizer or upstream folder
         # starts this step fresh and replaces its outputs; an unchanged one resumes or skips it.
-        return executor.run(pipeline, args, name, reads=[*reads, idx], writes=writes, overwrite=True,
+        return executor.run(pipeline, args, name, reads=[*reads, idx], writes=writes, config=config, overwrite=True,
                             report_bad_input=False, log=lambda m: log("  " + m))  # bad input is summarised at the end
 
     T = lambda name: str(root / "tokenized" / name)  # noqa: E731
@@ -161,7 +161,7 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     }
     for name, (pipe, reads, writes) in pipelines.items():
         log(f"==> {name}")
-        stats[name] = run(name, pipe, reads, writes)
+        stats[name] = run(name, pipe, reads, writes, config={"metadata_names": recorded_name(tok)})
 
     report = summarise(root, stats, infos, ngrams, tok)
     report["seconds"] = round(time.time() - t0, 1)

@@ -6,13 +6,14 @@ encoding skips character offsets unless loss masks need them, and a batch is pac
 
 Output (REFERENCE.md section 7): `*.ds` token ids (uint16 for vocabularies up to 65,536), `*.ds.index`
 document ends, `*.ds.metadata` = "<tokenizer>|<bytes per token>" then the token count; nanotron's
-Nanoset and datatrove's DatatroveFolderDataset read the folder. `tokenizer_name_or_path` must be the path
-of a tokenizer.json FILE (a folder is looked up on the Hub), or a Hub name such as
-HuggingFaceTB/cosmo2-tokenizer on the cluster.
+Nanoset and datatrove's DatatroveFolderDataset read the folder. datatrove loads a local tokenizer from a
+tokenizer.json FILE (a folder is looked up on the Hub), while nanotron's config loader hands the recorded
+name to AutoTokenizer, which wants the FOLDER: the metadata records the folder (`recorded_name`).
 """
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 from itertools import chain
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from datatrove.pipeline.tokens.tokenizer import TokenizedFile
 from datatrove.utils.batching import batched
 
 from smolrecipe.errors import RecipeError
+from smolrecipe.paths import repo_root, resolve
 
 EOS = "<|endoftext|>"
 
@@ -37,12 +39,42 @@ def check_tokenizer(path: str | Path, *, recipe: str = "tiny") -> str:
     return str(p)
 
 
+def recorded_name(tokenizer: str | Path) -> str:
+    """The tokenizer name a tokenized folder records: what nanotron's config loader hands AutoTokenizer.
+
+    A Hub name stays as it is. A local tokenizer is named by its FOLDER (AutoTokenizer refuses a tokenizer.json
+    file path, which datatrove needs to load it), relative to the checkout when inside it (nanotron is launched
+    from the checkout's root), else absolute."""
+    p = Path(tokenizer)
+    if not (p.exists() or resolve(p).exists()):
+        return str(tokenizer)  # a Hub name
+    folder = (p if p.exists() else resolve(p)).resolve()
+    folder = folder.parent if folder.name == "tokenizer.json" else folder
+    root = repo_root().resolve()
+    return str(folder.relative_to(root)) if folder.is_relative_to(root) else str(folder)
+
+
 class RecipeTokenizer(DocumentTokenizer):
-    """DocumentTokenizer whose unshuffled pass overlaps reading with encoding (same files, same stats).
+    """DocumentTokenizer whose unshuffled pass overlaps reading with encoding (same files, same stats), and
+    whose metadata names a tokenizer nanotron can load (`record_as`), not necessarily the file it was loaded from.
 
     Measured in benchmarks/bench_data.py: in datatrove's loop, reading and parsing gzip'd JSON took 20% of
     a task and the per-document `struct.pack` writes 5-10%, each waiting for the other and for the encoder.
     """
+
+    def __init__(self, *args, record_as: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.load_from = self.tokenizer_name_or_path
+        if record_as:
+            self.tokenizer_name_or_path = record_as  # what every .ds.metadata (and datatrove's shuffled files) name
+
+    @cached_property
+    def tokenizer(self):
+        recorded, self.tokenizer_name_or_path = self.tokenizer_name_or_path, self.load_from
+        try:
+            return DocumentTokenizer.tokenizer.func(self)  # datatrove's loading and EOS post-processor
+        finally:
+            self.tokenizer_name_or_path = recorded
 
     def write_unshuffled(self, data, filename: str) -> TokenizedFile:
         if self.save_loss_metadata:  # loss masks map character ranges to tokens: they need the offsets
@@ -91,13 +123,14 @@ class RecipeTokenizer(DocumentTokenizer):
 
 
 def tokenizer_step(out_dir: str, tokenizer: str, *, seed: int = 42, batch_size: int = 1_000) -> DocumentTokenizer:
-    """The tokenization step; documents are shuffled inside each task's file (datatrove default).
+    """The tokenization step; documents are shuffled inside each task's file (datatrove default). `tokenizer` is
+    a tokenizer.json file (loaded by datatrove) or a Hub name; the metadata records `recorded_name(tokenizer)`.
 
     Batches of 1,000 rather than datatrove's 10,000: with reading overlapped, smaller batches leave the
     encoder less time waiting for the first batch (0.77-0.85 -> 1.0 of encode_batch in benchmarks/).
     """
-    return RecipeTokenizer(output_folder=str(out_dir), tokenizer_name_or_path=tokenizer, eos_token=EOS,
-                             save_final_metadata=True, seed=seed, batch_size=batch_size)
+    return RecipeTokenizer(output_folder=str(out_dir), tokenizer_name_or_path=str(tokenizer), eos_token=EOS,
+                           save_final_metadata=True, seed=seed, batch_size=batch_size, record_as=recorded_name(tokenizer))
 
 
 def folder_tokens(folder: str | Path) -> tuple[int, str | None, int]:

@@ -1,66 +1,238 @@
 """Which engine runs a config, and the exact nanotron launch when it is nanotron.
 
-    engine = pick_engine("auto")                       # "nanotron" only with CUDA + the pinned nanotron
-    launch = nanotron_launch(cfg, config_path)         # .env, .argv, .config_text, .aliases, .shell()
+    status = gpu_status()                         # asks nvidia-smi and the GPU environment, never this venv's torch
+    engine = pick_engine("auto", cfg)             # "nanotron" only when the GPU environment sees CUDA + the pinned nanotron
+    launch = nanotron_launch(cfg, recipe)         # .argv (torchrun or sbatch), .env, .config_text, .aliases
+    run_nanotron(launch, dry_run=False)
 
-nanotron (GPU) runs `CUDA_DEVICE_MAX_CONNECTIONS=1 torchrun --nproc_per_node=<dp*tp*pp>
-<pinned checkout>/run_train.py --config-file <prepared YAML>` (pretraining/launch.slurm for several nodes).
+`make` runs the CPU environment (.venv), whose torch is a CPU build: CUDA is never looked for there. The GPU
+environment is SMOLRECIPE_GPU_PYTHON, else .venv-gpu/bin/python (`make setup-gpu`); its nanotron checkout is
+NANOTRON_DIR, else .venv-gpu/src/nanotron. A launch needs N = dp*tp*pp GPUs (times context/expert parallelism):
+- N <= the GPUs nvidia-smi lists on this node: `CUDA_DEVICE_MAX_CONNECTIONS=1 <gpu env>/torchrun
+  --nproc_per_node=N <nanotron>/run_train.py --config-file <prepared YAML>`;
+- N more than this node has: `sbatch --nodes=ceil(N / GPUS_PER_NODE) pretraining/launch.slurm <prepared YAML>`
+  (GPUS_PER_NODE: the variable, else this node's GPU count, else 8), its log folder created first; without
+  sbatch on PATH the launch stops and names the command.
 
-The prepared YAML is the stage file with two local-folder fixes (REFERENCE.md section 6, pretraining/README.md):
-- paths become absolute, so the launch does not depend on the working directory of every rank;
-- nanotron's per-folder consumption statistics assert that each dataset folder path contains "s3"
-  (blendable_dataset.py, a leftover of its S3-only use). A local folder is therefore given an alias:
-  a symlink `outputs/nanotron/data-s3-alias/<name>` to the real folder. Paths that already are s3:// URIs
-  (or already contain "s3") are kept as they are. Nothing in nanotron is patched.
+The prepared YAML is the stage file as nanotron should read it on the cluster (REFERENCE.md sections 6-7,
+pretraining/README.md); nothing in nanotron is patched:
+- absolute paths, so the launch does not depend on the working directory of every rank;
+- nanotron's per-folder consumption statistics assert that each dataset folder path contains "s3": a local
+  folder gets an alias, a symlink outputs/nanotron/data-s3-alias/<name> (paths that contain "s3" are kept);
+- the LR: nanotron's load_lr_scheduler calls LambdaLR._initial_step() after loading, one step further along
+  the schedule per resumed launch, so a launch L resumes ahead runs iteration i with f(i - 1 + L). The prepared
+  YAML shifts lr_warmup_steps and lr_decay_starting_step by L, which gives back f(i - 1) for every iteration
+  after the warmup (exact there; a resume inside the warmup is refused). L is read from the checkpoint's saved
+  scheduler when it exists, else counted along the chain of launches that write the resumed checkpoint.
 """
 from __future__ import annotations
 
-import importlib.util
+import json
+import math
 import os
 import shlex
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smolrecipe.config.loader import dump_nanotron_yaml, loads_nanotron_yaml
+from smolrecipe.config.loader import dump_nanotron_yaml, load_nanotron_yaml, loads_nanotron_yaml
 from smolrecipe.errors import RecipeError
-from smolrecipe.paths import outputs_dir, repo_root
+from smolrecipe.paths import outputs_dir, repo_root, resolve
 from smolrecipe.versions import NANOTRON_COMMIT
 
-GPUS_PER_NODE = 8
+DEFAULT_GPUS_PER_NODE = 8
 ALIAS_DIR = "nanotron/data-s3-alias"
+SLURM_SCRIPT = "pretraining/launch.slurm"
+PROBE = r"""
+import json, os, subprocess
+out = {}
+try:
+    import torch
+    out["cuda"], out["devices"] = torch.cuda.is_available(), torch.cuda.device_count()
+except Exception as e:
+    out["error"] = f"torch: {type(e).__name__}: {e}"
+try:
+    import nanotron
+    where = os.path.dirname(os.path.abspath(nanotron.__file__))
+    out["nanotron"] = where
+    r = subprocess.run(["git", "-C", where, "rev-parse", "HEAD"], capture_output=True, text=True)
+    out["nanotron_commit"] = r.stdout.strip() if r.returncode == 0 else None
+except Exception as e:
+    out["nanotron_error"] = f"{type(e).__name__}: {e}"
+print(json.dumps(out))
+"""
+
+
+# ------------------------------------------------------------------------------------------ the GPU environment
+def gpu_python() -> Path:
+    return Path(os.environ.get("SMOLRECIPE_GPU_PYTHON") or repo_root() / ".venv-gpu" / "bin" / "python")
+
+
+def gpu_bin(tool: str) -> str:
+    """A tool of the GPU environment (torchrun), next to its python."""
+    return str(gpu_python().parent / tool)
 
 
 def nanotron_checkout() -> Path:
     """The pinned nanotron checkout made by `make setup-gpu` (override with NANOTRON_DIR)."""
-    return Path(os.environ.get("NANOTRON_DIR", repo_root() / ".venv-gpu" / "src" / "nanotron"))
+    return Path(os.environ.get("NANOTRON_DIR") or repo_root() / ".venv-gpu" / "src" / "nanotron")
 
 
-def torchrun_path() -> str:
-    venv = repo_root() / ".venv-gpu" / "bin" / "torchrun"
-    return str(venv) if venv.exists() else "torchrun"
-
-
-def nanotron_available() -> tuple[bool, str]:
+def node_gpus() -> int:
+    """GPUs nvidia-smi lists on this node (0 without one)."""
+    if not shutil.which("nvidia-smi"):
+        return 0
     try:
-        import torch
-
-        if not torch.cuda.is_available():
-            return False, "no CUDA device"
-    except ImportError:
-        return False, "torch is not installed"
-    if importlib.util.find_spec("nanotron") is None and not (nanotron_checkout() / "run_train.py").exists():
-        return False, "nanotron is not installed (make setup-gpu)"
-    return True, "CUDA and nanotron found"
+        r = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in r.stdout.splitlines() if line.startswith("GPU ")) if r.returncode == 0 else 0
 
 
-def pick_engine(requested: str, log=print) -> str:
+@dataclass
+class GpuStatus:
+    ok: bool
+    why: str
+    gpus: int = 0
+
+
+def gpu_status() -> GpuStatus:
+    """Can nanotron run here? nvidia-smi first, then the GPU environment's own torch and nanotron."""
+    gpus = node_gpus()
+    if not gpus:
+        return GpuStatus(False, "no NVIDIA GPU on this node (nvidia-smi)")
+    py = gpu_python()
+    if not py.exists():
+        return GpuStatus(False, f"no GPU environment at {py} (make setup-gpu, or set SMOLRECIPE_GPU_PYTHON)", gpus)
+    try:
+        r = subprocess.run([str(py), "-c", PROBE], capture_output=True, text=True, timeout=300)
+        probe = json.loads(r.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return GpuStatus(False, f"the GPU environment {py} does not answer (python -c 'import torch, nanotron' fails)", gpus)
+    if not probe.get("cuda"):
+        return GpuStatus(False, f"the GPU environment {py} sees no CUDA device ({probe.get('error', 'torch.cuda is not available')})", gpus)
+    if "nanotron" not in probe:
+        return GpuStatus(False, f"nanotron is not installed in {py} ({probe.get('nanotron_error')}): make setup-gpu", gpus)
+    commit = probe.get("nanotron_commit") or "unknown"
+    if not commit.startswith(NANOTRON_COMMIT):
+        return GpuStatus(False, f"nanotron in {py} is at {commit[:12]}, not the pinned {NANOTRON_COMMIT}: make setup-gpu", gpus)
+    return GpuStatus(True, f"{probe['devices']} CUDA device(s) and nanotron@{NANOTRON_COMMIT} in {py}", gpus)
+
+
+def gpus_needed(cfg) -> int:
+    p = cfg.parallelism
+    return (p.dp * p.tp * p.pp * max(getattr(p, "context_parallel_size", 1) or 1, 1)
+            * max(getattr(p, "expert_parallel_size", 1) or 1, 1))
+
+
+def pick_engine(requested: str, cfg=None, log=print) -> str:
+    """auto: nanotron when the GPU environment sees CUDA and the pinned nanotron, else the local engine.
+
+    A config laid out for several GPUs is not silently trained on the CPU by `auto`: that is an error with both ways out."""
     if requested in ("local", "nanotron"):
         return requested
-    ok, why = nanotron_available()
-    log(f"engine auto -> {'nanotron' if ok else 'local'} ({why})")
-    return "nanotron" if ok else "local"
+    status = gpu_status()
+    log(f"engine auto -> {'nanotron' if status.ok else 'local'} ({status.why})")
+    if not status.ok and cfg is not None and gpus_needed(cfg) > 1:
+        raise RecipeError(
+            f"this config is laid out for {gpus_needed(cfg)} GPUs (dp*tp*pp) and nanotron cannot run here: {status.why}",
+            file=getattr(cfg, "source_file", None), field="ENGINE",
+            fix="run ENGINE=nanotron on a GPU node or a Slurm login node (it submits with sbatch), "
+                "or ENGINE=local to train it on this CPU anyway")
+    return "nanotron" if status.ok else "local"
 
 
+# ------------------------------------------------------------------------------------------ the LR lead
+def saved_scheduler_epoch(checkpoint: Path) -> int | None:
+    """last_epoch of the LambdaLR state nanotron saved in a checkpoint (lr_scheduler/*.pt), or None."""
+    files = sorted((checkpoint / "lr_scheduler").glob("*.pt")) if checkpoint.is_dir() else []
+    if not files:
+        return None
+    import torch
+
+    return int(torch.load(files[0], map_location="cpu", weights_only=True)["last_epoch"])
+
+
+def _writer_of(checkpoint: Path, recipe):
+    """The config of the launch that writes `checkpoint`: its own config.yaml, else the recipe launch that saves it."""
+    if (checkpoint / "config.yaml").exists():
+        return load_nanotron_yaml(checkpoint / "config.yaml")
+    step = int(checkpoint.name) if checkpoint.name.isdigit() else None
+    for cfg in ([*recipe.stages, *([recipe.long_context] if recipe.long_context else [])] if recipe else []):
+        starts = cfg.data_stages[-1].start_training_step
+        if resolve(cfg.checkpoints.checkpoints_path) == checkpoint.parent and step and starts <= step <= cfg.tokens.train_steps:
+            return cfg
+    return None
+
+
+def nanotron_lr_lead(cfg, recipe=None) -> tuple[int, str]:
+    """(L, how it was found): how many steps ahead of the global schedule nanotron runs this launch."""
+    c = cfg.checkpoints
+    if not c.resume_checkpoint_path or not c.load_lr_scheduler:
+        return 0, "the launch does not load a scheduler"
+    ckpt = resolve(c.resume_checkpoint_path)
+    step = int(ckpt.name) if ckpt.name.isdigit() else None
+    saved = saved_scheduler_epoch(ckpt)
+    if saved is not None and step is not None:
+        return saved - step + 1, f"read from {ckpt / 'lr_scheduler'} (last_epoch {saved} at step {step})"
+    parent = _writer_of(ckpt, recipe)
+    if parent is None:
+        raise RecipeError("cannot tell how far ahead nanotron's schedule runs after resuming this checkpoint: it has no "
+                          "saved scheduler yet and no launch of the recipe writes it", file=str(ckpt),
+                          field="checkpoints.resume_checkpoint_path",
+                          fix="resume a nanotron checkpoint (with lr_scheduler/), or a step of one of the recipe's launches")
+    lead, _ = nanotron_lr_lead(parent, recipe)
+    return lead + 1, f"one more than the launch that writes {ckpt.name} ({getattr(parent, 'source_file', '?')}: {lead})"
+
+
+# ------------------------------------------------------------------------------------------ the prepared YAML
+def _absolute(path: str | None) -> str | None:
+    return path if path is None or "://" in path else str(resolve(path))
+
+
+def _alias(folder: str, aliases: dict[Path, Path]) -> str:
+    if folder.startswith("s3://") or "s3" in folder:
+        return folder
+    real = resolve(folder)
+    rel = real.relative_to(repo_root()) if real.is_relative_to(repo_root()) else Path(*real.parts[1:])
+    alias = outputs_dir() / ALIAS_DIR / "__".join(rel.parts)
+    aliases[alias] = real
+    return str(alias)
+
+
+def prepare_config(cfg, recipe=None) -> tuple[str, dict[Path, Path], int]:
+    """(the YAML nanotron should read on a cluster, its s3-named aliases, the LR lead it compensates)."""
+    aliases: dict[Path, Path] = {}
+    prepared = loads_nanotron_yaml(dump_nanotron_yaml(cfg), name=getattr(cfg, "source_file", "<config>"))  # a deep copy
+    c = prepared.checkpoints
+    c.checkpoints_path, c.resume_checkpoint_path = _absolute(c.checkpoints_path), _absolute(c.resume_checkpoint_path)
+    tok = prepared.tokenizer.tokenizer_name_or_path
+    if tok and resolve(tok).exists():
+        prepared.tokenizer.tokenizer_name_or_path = str(resolve(tok))
+    for st in prepared.data_stages:
+        if st.data.dataset is not None:
+            st.data.dataset.dataset_folder = [_alias(f, aliases) for f in st.data.dataset.folders]
+    lead, how = nanotron_lr_lead(cfg, recipe)
+    s = prepared.schedule
+    if lead:
+        resume_step = int(Path(cfg.checkpoints.resume_checkpoint_path).name)
+        if resume_step < s.lr_warmup_steps:
+            raise RecipeError(f"nanotron would run this resumed launch {lead} step(s) ahead of the schedule inside the "
+                              f"warmup (resume at step {resume_step} < lr_warmup_steps {s.lr_warmup_steps}), which a "
+                              "shifted schedule cannot compensate", file=getattr(cfg, "source_file", None),
+                              field="checkpoints.resume_checkpoint_path", fix="resume from a checkpoint after the warmup")
+        s.lr_warmup_steps += lead
+        s.lr_decay_starting_step += lead
+    header = (f"# prepared for nanotron@{NANOTRON_COMMIT} from {getattr(cfg, 'source_file', '?')} by smolrecipe:\n"
+              "# absolute paths; local data folders behind s3-named symlinks (nanotron asserts 's3' in folder paths)\n"
+              f"# LR: nanotron runs this launch {lead} step(s) ahead of the global schedule ({how}); "
+              f"lr_warmup_steps and lr_decay_starting_step are shifted by {lead} so every iteration gets the LR of "
+              "the local engine")
+    return dump_nanotron_yaml(prepared, header=header), aliases, lead
+
+
+# ------------------------------------------------------------------------------------------ the launch
 @dataclass
 class NanotronLaunch:
     env: dict[str, str]
@@ -68,18 +240,18 @@ class NanotronLaunch:
     config_path: Path
     config_text: str
     aliases: dict[Path, Path] = field(default_factory=dict)   # alias -> real folder
-    nproc: int = 1
+    gpus: int = 1
+    nodes: int = 1
+    lr_lead: int = 0
+    needs_local_gpus: bool = True   # torchrun on this node (vs sbatch)
+    local_gpus: int = 0
 
     def shell(self) -> str:
         env = " ".join(f"{k}={v}" for k, v in self.env.items())
-        return f"{env} {shlex.join(self.argv)}"
-
-    def slurm(self) -> str:
-        nodes = -(-self.nproc // GPUS_PER_NODE)
-        return f"sbatch --nodes={nodes} pretraining/launch.slurm {shlex.quote(str(self.config_path))}"
+        return f"{env} {shlex.join(self.argv)}".strip()
 
     def write(self) -> None:
-        """Create the alias symlinks and the prepared YAML (skipped by a dry run)."""
+        """Create the alias symlinks, the prepared YAML and the Slurm log folder (skipped by a dry run)."""
         for alias, real in self.aliases.items():
             alias.parent.mkdir(parents=True, exist_ok=True)
             if alias.is_symlink() or alias.exists():
@@ -87,77 +259,62 @@ class NanotronLaunch:
                     continue
                 alias.unlink()
             alias.symlink_to(real, target_is_directory=True)
-        self.config_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.config_path.with_name(self.config_path.name + ".tmp")
-        tmp.write_text(self.config_text)
-        tmp.replace(self.config_path)
+        from smolrecipe.publish import atomic_write_text
+
+        atomic_write_text(self.config_path, self.config_text)
+        (outputs_dir() / "slurm").mkdir(parents=True, exist_ok=True)  # Slurm does not create its --output folder
 
 
-def _absolute(path: str | None) -> str | None:
-    if path is None or "://" in path:
-        return path
-    p = Path(path)
-    return str(p if p.is_absolute() else repo_root() / p)
+def gpus_per_node(local: int) -> int:
+    env = os.environ.get("GPUS_PER_NODE")
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise RecipeError(f"GPUS_PER_NODE={env!r} is not a positive number", field="GPUS_PER_NODE", fix="e.g. GPUS_PER_NODE=8")
+        return int(env)
+    return local or DEFAULT_GPUS_PER_NODE
 
 
-def _alias(folder: str, aliases: dict[Path, Path]) -> str:
-    if folder.startswith("s3://") or "s3" in folder:
-        return folder
-    real = Path(_absolute(folder))
-    rel = real.relative_to(repo_root()) if real.is_relative_to(repo_root()) else Path(*real.parts[1:])
-    alias = outputs_dir() / ALIAS_DIR / "__".join(rel.parts)
-    aliases[alias] = real
-    return str(alias)
-
-
-def prepare_config(cfg) -> tuple[str, dict[Path, Path]]:
-    """The stage YAML as nanotron should read it on a cluster (absolute paths, s3-named aliases for local folders)."""
-    aliases: dict[Path, Path] = {}
-    text = dump_nanotron_yaml(cfg)
-    prepared = loads_nanotron_yaml(text, name=getattr(cfg, "source_file", "<config>"))  # a deep copy, strictly re-checked
-    prepared.checkpoints.checkpoints_path = _absolute(prepared.checkpoints.checkpoints_path)
-    prepared.checkpoints.resume_checkpoint_path = _absolute(prepared.checkpoints.resume_checkpoint_path)
-    tok = prepared.tokenizer.tokenizer_name_or_path
-    if tok and (repo_root() / tok).exists():
-        prepared.tokenizer.tokenizer_name_or_path = _absolute(tok)
-    for st in prepared.data_stages:
-        ds = st.data.dataset
-        if ds is None:
-            continue
-        ds.dataset_folder = [_alias(f, aliases) for f in ds.folders]
-    header = (f"# prepared for nanotron@{NANOTRON_COMMIT} from {getattr(cfg, 'source_file', '?')} by smolrecipe:\n"
-              "# absolute paths; local data folders behind s3-named symlinks (nanotron asserts 's3' in folder paths)")
-    return dump_nanotron_yaml(prepared, header=header), aliases
-
-
-def nanotron_launch(cfg, name: str | None = None) -> NanotronLaunch:
-    p = cfg.parallelism
-    nproc = p.dp * p.tp * p.pp * max(getattr(p, "context_parallel_size", 1) or 1, 1) * max(getattr(p, "expert_parallel_size", 1) or 1, 1)
-    if nproc < 1:
+def nanotron_launch(cfg, recipe=None, name: str | None = None, *, local_gpus: int | None = None) -> NanotronLaunch:
+    need = gpus_needed(cfg)
+    if need < 1:
         raise RecipeError("dp*tp*pp must be at least 1", field="parallelism")
-    text, aliases = prepare_config(cfg)
+    text, aliases, lead = prepare_config(cfg, recipe)
     config_path = outputs_dir() / "nanotron" / f"{name or cfg.general.run}.yaml"
-    argv = [torchrun_path(), f"--nproc_per_node={nproc}", str(nanotron_checkout() / "run_train.py"), "--config-file", str(config_path)]
-    return NanotronLaunch({"CUDA_DEVICE_MAX_CONNECTIONS": "1"}, argv, config_path, text, aliases, nproc)
+    here = node_gpus() if local_gpus is None else local_gpus
+    if need <= here:
+        argv = [gpu_bin("torchrun"), f"--nproc_per_node={need}", str(nanotron_checkout() / "run_train.py"),
+                "--config-file", str(config_path)]
+        return NanotronLaunch({"CUDA_DEVICE_MAX_CONNECTIONS": "1"}, argv, config_path, text, aliases, need, 1, lead)
+    per_node = min(gpus_per_node(here), need)  # a job that fits one node asks for exactly its GPUs
+    nodes = math.ceil(need / per_node)
+    if nodes * per_node != need:
+        raise RecipeError(f"dp*tp*pp = {need} GPUs does not fill whole nodes of {per_node}", file=getattr(cfg, "source_file", None),
+                          field="parallelism", fix=f"make dp*tp*pp a multiple of {per_node}, or set GPUS_PER_NODE")
+    log = outputs_dir() / "slurm" / "%x-%j.out"
+    argv = ["sbatch", f"--nodes={nodes}", f"--gres=gpu:{per_node}", f"--output={log}",
+            f"--export=ALL,GPUS_PER_NODE={per_node}", str(repo_root() / SLURM_SCRIPT), str(config_path)]
+    return NanotronLaunch({}, argv, config_path, text, aliases, need, nodes, lead, needs_local_gpus=False, local_gpus=here)
 
 
 def run_nanotron(launch: NanotronLaunch, *, dry_run: bool, log=print) -> int:
     log(f"# nanotron config ({launch.config_path}):")
     log(launch.config_text)
-    log("# command:")
+    where = (f"{launch.gpus} GPU(s) on this node" if launch.needs_local_gpus
+             else f"{launch.nodes} node(s) x {launch.gpus // launch.nodes} GPUs through Slurm")
+    log(f"# command ({where}):")
     log(launch.shell())
-    if launch.nproc > GPUS_PER_NODE:
-        log(f"# dp*tp*pp = {launch.nproc} GPUs is more than one node: on a Slurm cluster run")
-        log(launch.slurm())
     if dry_run:
         log("# dry run: nothing was written or started")
         return 0
-    launch.write()  # also on a login node without GPUs: the prepared YAML is what launch.slurm submits
+    if launch.needs_local_gpus:
+        status = gpu_status()
+        if not status.ok:
+            raise RecipeError(f"cannot launch nanotron on this node: {status.why}",
+                              fix="make setup-gpu on a GPU node, or run from a Slurm login node (it submits with sbatch)")
+    elif not shutil.which("sbatch"):
+        raise RecipeError(f"cannot launch nanotron here: this node has {launch.local_gpus} NVIDIA GPU(s) (nvidia-smi), the "
+                          f"config needs {launch.gpus}, and sbatch is not on PATH",
+                          fix=f"run on a GPU node with enough GPUs after make setup-gpu, or from a Slurm login node: {launch.shell()}")
+    launch.write()
     log(f"# wrote {launch.config_path}")
-    ok, why = nanotron_available()
-    if not ok:
-        raise RecipeError(f"cannot launch nanotron on this machine: {why}",
-                          fix=f"on a GPU node after `make setup-gpu` run the command above, or submit: {launch.slurm()}")
-    import subprocess
-
     return subprocess.call(launch.argv, env={**os.environ, **launch.env}, cwd=repo_root())
