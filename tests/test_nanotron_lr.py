@@ -7,7 +7,6 @@ YAML smolrecipe prepares for nanotron, and compares the LR each iteration trains
 from __future__ import annotations
 
 import copy
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,6 @@ import torch
 from smolrecipe.config import load_recipe, loads_nanotron_yaml
 from smolrecipe.engine.launch import prepare_config
 from smolrecipe.schedule import Schedule, lr_at, lr_for_iteration
-
-REPO = Path(__file__).resolve().parents[1]
-
 
 def nanotron_scheduler(cfg):
     """What nanotron's lr_scheduler_builder returns for this config: a LambdaLR over the schedule formula."""
@@ -48,11 +44,7 @@ def run_chain(recipe, prepare: bool, saved: dict | None = None) -> dict[tuple[st
 
 
 @pytest.fixture
-def recipe(tmp_path, monkeypatch):
-    root = tmp_path / "repo"
-    shutil.copytree(REPO / "pretraining" / "configs", root / "pretraining" / "configs")
-    monkeypatch.setenv("SMOLRECIPE_ROOT", str(root))
-    monkeypatch.setenv("SMOLRECIPE_OUTPUTS", str(root / "outputs"))
+def recipe(scratch_repo):
     return load_recipe("tiny", check_tokenizer=False)
 
 
@@ -77,11 +69,11 @@ def test_without_the_compensation_each_resume_runs_one_step_ahead(recipe):
     assert lead == {"stage1.yaml": 0, "stage2.yaml": 1, "stage3.yaml": 2, "stage4.yaml": 3, "long-context.yaml": 4}
 
 
-def test_the_lead_is_read_from_a_checkpoint_when_one_exists(recipe, tmp_path):
+def test_the_lead_is_read_from_a_checkpoint_when_one_exists(recipe, scratch_repo):
     saved: dict = {}
     run_chain(recipe, prepare=True, saved=saved)
     # a nanotron checkpoint at step 291 (the end of stage 2) with its saved scheduler, where stage 3 resumes
-    ckpt = Path(tmp_path / "repo" / "outputs" / "checkpoints" / "tiny" / "291" / "lr_scheduler")
+    ckpt = scratch_repo / "outputs" / "checkpoints" / "tiny" / "291" / "lr_scheduler"
     ckpt.mkdir(parents=True)
     state = copy.deepcopy(saved[291])
     torch.save(state, ckpt / "lr_scheduler_pp-0-of-1_tp-0-of-1_exp-0-of-1.pt")
