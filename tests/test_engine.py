@@ -636,3 +636,16 @@ def test_compiled_layers_train_like_eager(repo, tmp_path, monkeypatch):
     with pytest.raises(RecipeError) as e:
         compile_layers(fake, "on", 1)
     assert "--compile off" in e.value.render()
+
+
+def test_smolrecipe_outputs_moves_data_checkpoints_and_runs_together(scratch_repo, tmp_path, monkeypatch):
+    """The config names outputs/data/... and outputs/checkpoints/...: both follow SMOLRECIPE_OUTPUTS."""
+    elsewhere = tmp_path / "shared-fs" / "outs"
+    monkeypatch.setenv("SMOLRECIPE_OUTPUTS", str(elsewhere))
+    for k, name in enumerate(FOLDERS):
+        write_folder(elsewhere / "data" / "tiny" / "tokenized" / name, [learnable_tokens(6000, k)])
+    cfg = debug(load_nanotron_yaml(scratch_repo / "pretraining" / "configs" / "tiny" / "stage1.yaml"), Path("unused"))
+    cfg.checkpoints.checkpoints_path = "outputs/checkpoints/tiny"  # as the recipe writes it
+    res = train(cfg, EngineOptions(precision="fp32", threads=1, tensorboard=False, progress=False, max_steps=2))
+    assert res.last_checkpoint == elsewhere / "checkpoints" / "tiny" / "2" and res.run_dir == elsewhere / "runs" / "tiny-stage1"
+    assert not (scratch_repo / "outputs").exists()
