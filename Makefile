@@ -59,7 +59,7 @@ long-context: setup ## extend the context from a stage-4 checkpoint (long-contex
 	@$(SMOL) long-context --recipe $(RECIPE) --engine $(ENGINE) $(DRY)
 
 cooldown: setup ## branch a cooldown from checkpoint FROM (FRACTION=0.2 or STEPS=, SHAPE=1-sqrt|linear|cosine)
-	@$(SMOL) cooldown --from "$(FROM)" --shape $(SHAPE) $(if $(STEPS),--steps $(STEPS),--fraction $(FRACTION)) $(DRY)
+	@$(SMOL) cooldown --from "$(FROM)" --shape $(SHAPE) $(if $(STEPS),--steps $(STEPS),--fraction $(FRACTION)) --engine $(ENGINE) $(DRY)
 
 average: setup ## average checkpoints (FROM="dir1 dir2 ..." or a run folder) into a transformers folder
 	@$(SMOL) average $(FROM)

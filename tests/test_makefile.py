@@ -19,4 +19,4 @@ def test_pretrain_target_passes_the_variables():
     assert "pretrain --recipe smollm2-1.7B --stage 3 --engine nanotron --dry-run" in out
     out = subprocess.run(["make", "-n", "cooldown", "FROM=outputs/checkpoints/tiny/200", "STEPS=50"],
                          capture_output=True, text=True, check=True).stdout
-    assert 'cooldown --from "outputs/checkpoints/tiny/200" --shape 1-sqrt --steps 50' in out
+    assert 'cooldown --from "outputs/checkpoints/tiny/200" --shape 1-sqrt --steps 50 --engine auto' in out

@@ -82,3 +82,26 @@ def test_the_lead_is_read_from_a_checkpoint_when_one_exists(recipe, scratch_repo
     state["last_epoch"] += 5  # a checkpoint that lived through five more resumes (preemptions)
     torch.save(state, ckpt / "lr_scheduler_pp-0-of-1_tp-0-of-1_exp-0-of-1.pt")
     assert prepare_config(recipe.stages[2], recipe)[2] == 7
+
+
+def test_a_preempted_stage_continues_from_its_newest_nanotron_checkpoint_with_the_same_lr(recipe, scratch_repo):
+    import yaml
+
+    saved: dict = {}
+    run_chain(recipe, prepare=True, saved=saved)
+    stage3 = recipe.stages[2]
+    ckpt = scratch_repo / "outputs" / "checkpoints" / "tiny" / "330"  # written by the stage-3 launch, then preempted
+    (ckpt / "lr_scheduler").mkdir(parents=True)
+    torch.save(copy.deepcopy(saved[330]), ckpt / "lr_scheduler" / "lr_scheduler_pp-0-of-1_tp-0-of-1_exp-0-of-1.pt")
+    (ckpt / "config.yaml").write_text(yaml.safe_dump({"general": {"run": stage3.general.run}}))
+    (ckpt / "checkpoint_metadata.json").write_text("{}")
+    text, _, lead = prepare_config(stage3, recipe)
+    prepared = loads_nanotron_yaml(text)
+    assert prepared.checkpoints.resume_checkpoint_path == str(ckpt) and lead == 3  # stage 3's own lead 2, resumed once more
+    opt, sched = nanotron_scheduler(prepared)
+    sched.load_state_dict(copy.deepcopy(saved[330]))
+    sched._initial_step()
+    for it in range(331, 361):
+        assert opt.param_groups[0]["lr"] == pytest.approx(lr_for_iteration(it, Schedule.from_args(stage3.schedule)), rel=1e-12)
+        opt.step()
+        sched.step()

@@ -187,6 +187,27 @@ def nanotron_lr_lead(cfg, recipe=None) -> tuple[int, str]:
 
 
 # ------------------------------------------------------------------------------------------ the prepared YAML
+def newest_nanotron_checkpoint(cfg) -> Path | None:
+    """The newest complete nanotron checkpoint of this run after the stage file's own resume point (a preempted or
+    interrupted launch), so that running the same command again continues it instead of restarting the stage."""
+    import yaml
+
+    folder = resolve(cfg.checkpoints.checkpoints_path)
+    resume = cfg.checkpoints.resume_checkpoint_path
+    after = int(Path(resume).name) if resume and Path(resume).name.isdigit() else 0
+    steps = sorted((int(p.name) for p in folder.iterdir() if p.name.isdigit()), reverse=True) if folder.is_dir() else []
+    for step in steps:
+        ckpt = folder / str(step)
+        if not after < step <= cfg.tokens.train_steps:
+            continue
+        if not (ckpt / "checkpoint_metadata.json").exists() or not (ckpt / "config.yaml").exists():
+            continue  # a local-engine checkpoint, or a nanotron save that did not finish
+        run = ((yaml.safe_load((ckpt / "config.yaml").read_text()) or {}).get("general") or {}).get("run")
+        if run == cfg.general.run:
+            return ckpt
+    return None
+
+
 def _absolute(path: str | None) -> str | None:
     return path if path is None or "://" in path else str(resolve(path))
 
@@ -205,6 +226,11 @@ def prepare_config(cfg, recipe=None) -> tuple[str, dict[Path, Path], int]:
     """(the YAML nanotron should read on a cluster, its s3-named aliases, the LR lead it compensates)."""
     aliases: dict[Path, Path] = {}
     prepared = loads_nanotron_yaml(dump_nanotron_yaml(cfg), name=getattr(cfg, "source_file", "<config>"))  # a deep copy
+    continuing = newest_nanotron_checkpoint(cfg)
+    if continuing is not None:  # the same command again continues the run; the LR lead is read from that checkpoint
+        prepared.checkpoints.resume_checkpoint_path = str(continuing)
+        prepared.checkpoints.load_lr_scheduler = prepared.checkpoints.load_optimizer = True
+        cfg = prepared
     c = prepared.checkpoints
     c.checkpoints_path, c.resume_checkpoint_path = _absolute(c.checkpoints_path), _absolute(c.resume_checkpoint_path)
     tok = prepared.tokenizer.tokenizer_name_or_path
@@ -216,7 +242,7 @@ def prepare_config(cfg, recipe=None) -> tuple[str, dict[Path, Path], int]:
     lead, how = nanotron_lr_lead(cfg, recipe)
     s = prepared.schedule
     if lead:
-        resume_step = int(Path(cfg.checkpoints.resume_checkpoint_path).name)
+        resume_step = int(Path(prepared.checkpoints.resume_checkpoint_path).name)
         if resume_step < s.lr_warmup_steps:
             raise RecipeError(f"nanotron would run this resumed launch {lead} step(s) ahead of the schedule inside the "
                               f"warmup (resume at step {resume_step} < lr_warmup_steps {s.lr_warmup_steps}), which a "
@@ -225,6 +251,7 @@ def prepare_config(cfg, recipe=None) -> tuple[str, dict[Path, Path], int]:
         s.lr_warmup_steps += lead
         s.lr_decay_starting_step += lead
     header = (f"# prepared for nanotron@{NANOTRON_COMMIT} from {getattr(cfg, 'source_file', '?')} by smolrecipe:\n"
+              + (f"# continues run {cfg.general.run} from its newest checkpoint {continuing}\n" if continuing else "") +
               "# absolute paths; local data folders behind s3-named symlinks (nanotron asserts 's3' in folder paths)\n"
               f"# LR: nanotron runs this launch {lead} step(s) ahead of the global schedule ({how}); "
               f"lr_warmup_steps and lr_decay_starting_step are shifted by {lead} so every iteration gets the LR of "
