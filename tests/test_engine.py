@@ -612,10 +612,14 @@ def test_fp32_attention_changes_only_the_precision():
         assert torch.allclose(model(x).logits.float(), ref, atol=0.1)
 
 
-def test_compiled_layers_train_like_eager(repo, tmp_path, monkeypatch):
-    from smolrecipe.engine.compile import COMPILE_AUTO_STEPS, compile_layers
+def test_compiled_layers_train_like_eager(repo, tmp_path):
+    from smolrecipe.engine.compile import has_cxx_compiler
     from smolrecipe.errors import RecipeError
 
+    if not has_cxx_compiler():  # the requirement, stated: without a compiler `--compile on` must stop with the fix
+        with pytest.raises(RecipeError, match="needs a C.. compiler"):
+            train(stage_cfg(repo, 1, tmp_path / "b"), opts(tmp_path, max_steps=3, compile="on"))
+        return
     eager = train(stage_cfg(repo, 1, tmp_path / "a"), opts(tmp_path, max_steps=3, compile="off"))
     compiled = train(stage_cfg(repo, 1, tmp_path / "b"), opts(tmp_path, max_steps=3, compile="on"))
     for s in (1, 2, 3):
@@ -623,19 +627,31 @@ def test_compiled_layers_train_like_eager(repo, tmp_path, monkeypatch):
     a, _, _, _ = ck.load_checkpoint(tmp_path / "a" / "3")
     b, _, _, _ = ck.load_checkpoint(tmp_path / "b" / "3")
     assert a.keys() == b.keys()  # the compiled modules keep their parameter names
-    # auto: compile only launches long enough to repay the compile
+
+
+def test_compile_auto_follows_this_cpus_measurement(scratch_repo, monkeypatch):
+    """auto compiles only when the per-CPU record says (eager - compiled) x steps repays the compile."""
     from types import SimpleNamespace
 
+    from smolrecipe.engine import compile as C
+
     fake = SimpleNamespace(model=SimpleNamespace(layers=[]))
-    assert not compile_layers(fake, "auto", COMPILE_AUTO_STEPS - 1) and compile_layers(fake, "auto", COMPILE_AUTO_STEPS)
-    assert not compile_layers(fake, False, 10**6) and compile_layers(fake, True, 1)
-    # without a C++ compiler: auto trains eager with a message, on stops before any work with the fix
-    monkeypatch.setattr("smolrecipe.engine.compile.has_cxx_compiler", lambda: False)
-    said = []
-    assert not compile_layers(fake, "auto", COMPILE_AUTO_STEPS, log=said.append) and "no C++ compiler" in said[0]
+    said: list[str] = []
+    assert not C.compile_layers(fake, "auto", 10**6, key="k", log=said.append)  # never measured: eager, and says so
+    assert "no measurement for this CPU" in said[-1]
+    C.write_record("k", eager_s=0.5, compiled_s=0.4, compile_s=10.0)  # 0.1 s saved per step, 10 s to compile
+    assert C.compile_layers(fake, "auto", 101, key="k", log=said.append) and "101 steps repay it" in said[-1]
+    assert not C.compile_layers(fake, "auto", 99, key="k", log=said.append)
+    C.write_record("k", eager_s=0.879, compiled_s=0.915, compile_s=42.9)  # the CPU without AVX512: slower compiled
+    assert not C.compile_layers(fake, "auto", 10**7, key="k", log=said.append)
+    assert not C.compile_layers(fake, "off", 10**7, key="k") and not C.compile_layers(fake, False, 10**7)
+    monkeypatch.setattr(C, "has_cxx_compiler", lambda: False)  # without a C++ compiler: on stops with the fix
+    from smolrecipe.errors import RecipeError
+
     with pytest.raises(RecipeError) as e:
-        compile_layers(fake, "on", 1)
+        C.compile_layers(fake, "on", 1)
     assert "--compile off" in e.value.render()
+
 
 
 def test_smolrecipe_outputs_moves_data_checkpoints_and_runs_together(scratch_repo, tmp_path, monkeypatch):

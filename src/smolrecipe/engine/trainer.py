@@ -26,10 +26,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from smolrecipe import machine
 from smolrecipe.config.loader import dump_nanotron_yaml
 from smolrecipe.engine import checkpoint as ck
 from smolrecipe.engine.averaging import OnlineAverages
-from smolrecipe.engine.compile import compile_layers
+from smolrecipe.engine.compile import compile_key, compile_layers
 from smolrecipe.engine.data import LaunchData
 from smolrecipe.engine.interrupt import StopOnInterrupt
 from smolrecipe.engine.loss import linear_cross_entropy
@@ -61,11 +62,7 @@ def use_bf16(precision: str) -> bool:
         return precision == "bf16"
     # Measured on this machine kind (benchmarks/README.md): bf16 autocast is faster where the CPU has
     # native bf16 instructions (AVX512-BF16 / AMX); without them it is emulated and slower than fp32.
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return machine.has_native_bf16()
 
 
 def causal_lm_loss(model, tokens: torch.Tensor, bf16: bool) -> torch.Tensor:
@@ -236,13 +233,16 @@ class Trainer:
         self.metrics.append_json("launches.jsonl", {
             "run": cfg.general.run, "config": getattr(cfg, "source_file", None), "versions": runtime_versions(),
             "precision": "bf16" if self.bf16 else "fp32", "threads": torch.get_num_threads(), "started_from": self.parent,
-            "engine": "local", "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self.opts).items()},
+            "engine": "local", "machine": machine.describe(),
+            "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self.opts).items()},
         })
         repeated = [f for f, e in self.data.reader.epochs().items() if e >= 1]
         if repeated:
             self.log(f"note: stage {self.data.data.name} starts past one epoch of {', '.join(repeated)} (data repeats)")
         self.model.train()
-        compiled = compile_layers(self.model, self.opts.compile, self.end - self.step, log=self.log)
+        compiled = compile_layers(self.model, self.opts.compile, self.end - self.step,
+                                  key=compile_key(cfg, self.bf16, torch.get_num_threads()), log=self.log)
+        self.metrics.append_json("launches.jsonl", {"run": cfg.general.run, "compiled": compiled})
         self.t0, self.c0 = time.time(), time.process_time()
         self.log(f"built in {build_seconds:.1f} s; training {cfg.general.run}: iterations {self.first_step}..{self.end} of "
                  f"{cfg.tokens.train_steps}, {'bf16 autocast' if self.bf16 else 'fp32'}, {torch.get_num_threads()} threads"
