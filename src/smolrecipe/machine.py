@@ -5,6 +5,10 @@
 
 The same machine kind comes with different CPUs (one with AVX512-BF16, one without): every benchmark figure and
 every run records this, and the engine's precision and compile choices depend on it.
+
+SMOLRECIPE_CPU_FLAGS="avx2 fma" makes the engine and the benchmarks choose as a CPU with only those flags would
+(with ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2, torch's kernels follow):
+how benchmarks/README.md approximates the machine kind's other CPU on this one.
 """
 from __future__ import annotations
 
@@ -35,6 +39,9 @@ def describe() -> dict:
         isa = torch.backends.cpu.get_cpu_capability()
     except Exception:  # torch missing or too old: the description still stands
         isa = None
+    if os.environ.get("SMOLRECIPE_CPU_FLAGS") is not None:
+        flags = set(os.environ["SMOLRECIPE_CPU_FLAGS"].split())
+        model += " (flags overridden by SMOLRECIPE_CPU_FLAGS)"
     return {"cpu": model, "flags": [f for f in FLAGS_THAT_MATTER if f in flags], "cores": os.cpu_count(), "torch_isa": isa}
 
 
