@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from smolrecipe.data import executor, smollm2  # noqa: E402
 from smolrecipe.data.readers import reader_for  # noqa: E402
-from smolrecipe.data.tokenize import check_tokenizer, folder_tokens, tokenizer_step  # noqa: E402
+from smolrecipe.data.tokenize import check_tokenizer, folder_tokens, tokenizer_step, write_tokenizer_record  # noqa: E402
 from smolrecipe.errors import RecipeError  # noqa: E402
 
 
@@ -55,6 +55,8 @@ def main() -> int:
         tok = check_tokenizer(a.tokenizer) if local else a.tokenizer
         executor.run([reader_for(a.input, limit=a.limit), tokenizer_step(a.out, tok)], a, "tokenize",
                      reads=[a.input, tok], writes=[a.out], config=executor.script_config(a))
+        if local and not a.slurm:
+            write_tokenizer_record(a.out, tok)
         out = a.out
     if "://" not in out:
         tokens, name, files = folder_tokens(out)

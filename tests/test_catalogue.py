@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -83,6 +84,15 @@ def fake_tokenizer(root: Path) -> None:
     write("outputs/tokenizers/tiny/tokenizer.json", "{}")(root)
 
 
+def tokenizer_retrained(root: Path) -> None:
+    """The data records the sha256 of the tokenizer it was built with; the tokenizer at that path has changed since."""
+    vocab = {f"t{i}": i for i in range(4096)}  # the configs' vocabulary size: the config check passes
+    write("outputs/tokenizers/tiny/tokenizer.json", '{"model": {"vocab": %s}, "added_tokens": []}' % json.dumps(vocab))(root)
+    for name in FOLDERS:
+        write(f"outputs/data/tiny/tokenized/{name}.tokenizer.json",
+              '{"tokenizer": "outputs/tokenizers/tiny", "sha256": "0123456789abcdef"}')(root)
+
+
 def both(*setups):
     def setup(root: Path) -> None:
         for s in setups:
@@ -127,6 +137,10 @@ ROWS = [
     Row("data of another tokenizer", ["pretrain", "--recipe", "tiny", "--stage", "1", "--engine", "local"],
         ["000_00000.ds.metadata", "tokenized with 'HuggingFaceTB/cosmo2-tokenizer'"],
         tiny_data(tokenizer="HuggingFaceTB/cosmo2-tokenizer")),
+    Row("data of an older build of the tokenizer", ["pretrain", "--recipe", "tiny", "--stage", "1", "--engine", "local"],
+        ["tokenized/web-edu", "another version of outputs/tokenizers/tiny"], lambda root: both(tiny_data(), tokenizer_retrained)(root)),
+    Row("malformed tokenizer.json", ["pretrain", "--recipe", "tiny", "--stage", "1", "--engine", "local"],
+        ["outputs/tokenizers/tiny/tokenizer.json", "not a tokenizers tokenizer.json"], both(tiny_data(), fake_tokenizer)),
     Row("resume checkpoint missing", ["pretrain", "--recipe", "tiny", "--stage", "2", "--engine", "local"],
         ["outputs/checkpoints/tiny/218", "does not exist"], tiny_data()),
     # ---- engine flags

@@ -34,9 +34,23 @@ def test_plan_command_prints_and_plots(tmp_path, capsys):
     assert out.stat().st_size > 10_000 and out.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_plot_marks_long_context(tmp_path):
+def test_schedule_plot_draws_the_tiny_schedule_and_its_stages(tmp_path):
+    """By hand from the tiny configs: peak 3e-3, 20 warmup steps, linear decay from 360 over 40 steps to 0;
+    iteration i trains with f(i - 1); stages 1..218, 219..291, 292..360, 361..400; long context from step 380."""
+    import matplotlib.image
+
+    from smolrecipe.plan import schedule_curve
+
+    curve = schedule_curve(load_recipe("tiny"))
+    lr = dict(zip(curve["iterations"], curve["lr"]))
+    assert lr[1] == 0.0 and lr[21] == pytest.approx(3e-3) and lr[361] == pytest.approx(3e-3)
+    assert lr[400] == pytest.approx(3e-3 * 1 / 40)  # f(399) = peak * (40 - 39) / 40
+    assert [(n, a, b) for n, a, b, _ in curve["stages"]] == [("stage1", 1, 218), ("stage2", 219, 291),
+                                                              ("stage3", 292, 360), ("stage4", 361, 400)]
+    assert curve["branch"] == 380
     out = plot_schedule(load_recipe("tiny"), tmp_path / "tiny.png")
-    assert out.exists()
+    image = matplotlib.image.imread(out)
+    assert image.shape[:2] == (480, 1200) and image.std() > 0.05  # the 10 x 4 in figure at 120 dpi, not blank
 
 
 def test_unknown_recipe_is_a_clear_error(capsys):

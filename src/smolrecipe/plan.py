@@ -81,28 +81,36 @@ def print_plan(recipe: Recipe, extra_columns=None) -> list[dict]:
     return rows
 
 
+def schedule_curve(recipe: Recipe, points: int = 2000) -> dict:
+    """What the schedule plot draws: iterations (with every phase boundary), the LR each trains with, the stages'
+    iteration spans and the long-context branch step (None without one)."""
+    s = recipe.schedule
+    T = recipe.final_step
+    its = sorted({max(1, round(1 + i * (T - 1) / points)) for i in range(points + 1)}
+                 | {s.lr_warmup_steps + 1, s.lr_decay_starting_step + 1, T})
+    rows = stage_rows(recipe)
+    lc = [r for r in rows if r["name"] == "long-context"]
+    return {"iterations": its, "lr": [lr_for_iteration(i, s) for i in its],
+            "stages": [(r["name"], r["first"], r["last"], r["tokens"]) for r in rows if r["name"] != "long-context"],
+            "branch": lc[0]["first"] - 1 if lc else None}
+
+
 def plot_schedule(recipe: Recipe, out: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    s = recipe.schedule
+    s, curve = recipe.schedule, schedule_curve(recipe)
     T = recipe.final_step
-    n = 2000
-    its = sorted({max(1, round(1 + i * (T - 1) / n)) for i in range(n + 1)} | {s.lr_warmup_steps + 1, s.lr_decay_starting_step + 1, T})
-    lrs = [lr_for_iteration(i, s) for i in its]
     fig, ax = plt.subplots(figsize=(10, 4))
-    ax.plot(its, lrs, color="tab:blue", lw=1.8, label=f"LR ({s.lr_decay_style} decay)")
-    rows = stage_rows(recipe)
+    ax.plot(curve["iterations"], curve["lr"], color="tab:blue", lw=1.8, label=f"LR ({s.lr_decay_style} decay)")
     colors = plt.cm.Pastel1.colors
-    for k, r in enumerate(x for x in rows if x["name"] != "long-context"):
-        ax.axvspan(r["first"], r["last"], color=colors[k % len(colors)], alpha=0.6, lw=0)
-        ax.text((r["first"] + r["last"]) / 2, s.learning_rate * 1.02, f"{r['name']}\n{human(r['tokens'])} tok",
-                ha="center", va="bottom", fontsize=8)
-    lc = [r for r in rows if r["name"] == "long-context"]
-    if lc:
-        ax.axvline(lc[0]["first"] - 1, color="tab:red", ls="--", lw=1, label=f"long-context branch (step {lc[0]['first'] - 1:,})")
+    for k, (name, first, last, tokens) in enumerate(curve["stages"]):
+        ax.axvspan(first, last, color=colors[k % len(colors)], alpha=0.6, lw=0)
+        ax.text((first + last) / 2, s.learning_rate * 1.02, f"{name}\n{human(tokens)} tok", ha="center", va="bottom", fontsize=8)
+    if curve["branch"] is not None:
+        ax.axvline(curve["branch"], color="tab:red", ls="--", lw=1, label=f"long-context branch (step {curve['branch']:,})")
     ax.set_xlabel("training step")
     ax.set_ylabel("learning rate")
     ax.set_ylim(0, s.learning_rate * 1.25)

@@ -156,10 +156,15 @@ def tokenizer_vocab_size(name_or_path: str) -> int | None:
     p = resolve(name_or_path)
     tok_file = p / "tokenizer.json" if p.is_dir() else p
     if tok_file.is_file() and tok_file.suffix == ".json":
-        data = json.loads(tok_file.read_text())
-        vocab = data["model"]["vocab"]
-        ids = set(vocab.values()) | {t["id"] for t in data.get("added_tokens", [])}
-        return max(ids) + 1
+        try:
+            data = json.loads(tok_file.read_text())
+            vocab = data["model"]["vocab"]
+            ids = set(vocab.values()) | {t["id"] for t in data.get("added_tokens", [])}
+            return max(ids) + 1
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ConfigError(f"not a tokenizers tokenizer.json ({type(e).__name__}: {e})", file=str(tok_file),
+                              field="tokenizer.tokenizer_name_or_path",
+                              fix="retrain it (make tokenizer RECIPE=tiny --force) or point at a tokenizer folder") from None
     return None
 
 

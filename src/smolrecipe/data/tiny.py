@@ -36,7 +36,8 @@ from smolrecipe.data import classifier, decont, dedup, executor, local_corpus
 from smolrecipe.data.annotate import heuristic_score
 from smolrecipe.data.filters import web_filters
 from smolrecipe.data.readers import SafeJsonlReader, bad_input_summary
-from smolrecipe.data.tokenize import check_tokenizer, folder_tokens, recorded_name, tokenizer_step
+from smolrecipe.data.tokenize import (check_tokenizer, folder_tokens, recorded_name, tokenizer_step,
+                                      write_tokenizer_record)
 from smolrecipe.errors import RecipeError
 from smolrecipe.publish import atomic_write_text
 from smolrecipe.runkey import run_key
@@ -162,6 +163,7 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     for name, (pipe, reads, writes) in pipelines.items():
         log(f"==> {name}")
         stats[name] = run(name, pipe, reads, writes, config={"metadata_names": recorded_name(tok)})
+        write_tokenizer_record(T(name), tok)
 
     report = summarise(root, stats, infos, ngrams, tok)
     report["seconds"] = round(time.time() - t0, 1)

@@ -54,6 +54,33 @@ def recorded_name(tokenizer: str | Path) -> str:
     return str(folder.relative_to(root)) if folder.is_relative_to(root) else str(folder)
 
 
+def tokenizer_sha256(tokenizer: str | Path) -> str | None:
+    """sha256 of a local tokenizer's tokenizer.json (file or folder); None for a Hub name."""
+    import hashlib
+
+    p = resolve(tokenizer) if not Path(tokenizer).exists() else Path(tokenizer)
+    p = p / "tokenizer.json" if p.is_dir() else p
+    return hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None
+
+
+def record_path(folder: str | Path) -> Path:
+    """`<folder>.tokenizer.json`, beside the folder (inside it, nanotron's and datatrove's readers would list it)."""
+    return Path(str(folder).rstrip("/") + ".tokenizer.json")
+
+
+def write_tokenizer_record(folder: str | Path, tokenizer: str | Path) -> None:
+    """Which tokenizer (name and content hash) a tokenized folder was built with, so a retrained tokenizer at the same
+    path is caught before training on ids of another vocabulary."""
+    import json
+
+    from smolrecipe.publish import atomic_write_text
+
+    if "://" in str(folder):
+        return
+    atomic_write_text(record_path(folder), json.dumps({"tokenizer": recorded_name(tokenizer),
+                                                       "sha256": tokenizer_sha256(tokenizer)}) + "\n")
+
+
 class RecipeTokenizer(DocumentTokenizer):
     """DocumentTokenizer whose unshuffled pass overlaps reading with encoding (same files, same stats), and
     whose metadata names a tokenizer nanotron can load (`record_as`), not necessarily the file it was loaded from.

@@ -148,6 +148,7 @@ class TokenFolder:
                               file=str(files[0]) + ".metadata", field="tokenizer.tokenizer_name_or_path",
                               fix="rebuild the data with the config's tokenizer (make data RECIPE=...), or name the "
                                   "tokenizer the data was built with")
+        self._check_tokenizer_content(folder, tokenizer)
         self.dtype = np.dtype("<u2") if width == 2 else np.dtype("<u4")
         self.files, counts = [], []
         for path in files:
@@ -171,6 +172,24 @@ class TokenFolder:
         if self.lens[-1] == 0:
             raise ConfigError(f"fewer than {seq_len + 1} tokens in every file of the folder", file=str(folder),
                               fix="build more data or lower the sequence length")
+
+    @staticmethod
+    def _check_tokenizer_content(folder: Path, tokenizer: str | None) -> None:
+        """The same name is not enough: a tokenizer retrained at the same path gives other ids (make data records
+        the tokenizer.json's sha256 beside each folder it tokenizes)."""
+        import json
+
+        from smolrecipe.data.tokenize import record_path, tokenizer_sha256
+
+        rec = record_path(folder)
+        if not tokenizer or not rec.is_file():
+            return
+        built_with, now = json.loads(rec.read_text()).get("sha256"), tokenizer_sha256(tokenizer)
+        if built_with and now and built_with != now:
+            raise ConfigError(f"the folder was tokenized with another version of {tokenizer} (tokenizer.json sha256 "
+                              f"{built_with[:12]} then, {now[:12]} now): the ids would mean other tokens",
+                              file=str(folder), field="tokenizer.tokenizer_name_or_path",
+                              fix="rebuild the data with this tokenizer: make data RECIPE=<recipe> (it rebuilds only what changed)")
 
     @staticmethod
     def _check_index(path: Path, n_tokens: int, fix: str) -> None:
