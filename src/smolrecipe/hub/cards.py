@@ -9,6 +9,11 @@ library_name, pipeline_tag, base_model, datasets, tags, and the evaluation resul
 `extra` holds the evaluation results again in the newer `.eval_results/<benchmark>.yaml` files, for the tasks
 whose data set is a Hub id. Every number in a card comes from the folder being published (see artifacts.py);
 where something is not recorded the card says so instead of guessing.
+
+datatrove 0.10.1 ships a card generator (pipeline/inference/dataset_card_generator.py), but it describes synthetic
+data from an inference run (prompts, generation model and its settings) and downloads and uploads the card
+itself; a filtered pretraining corpus needs sources, filters and decontamination instead, so the data set card
+is built here, on huggingface_hub's DatasetCard like the model cards.
 """
 from __future__ import annotations
 
@@ -331,7 +336,7 @@ def classifier_card(facts: ModelFacts, opts: CardOptions):
         f'                  truncation=True, max_length={info.get("max_length", 512)}, return_tensors="pt")',
         "with torch.no_grad():",
         "    score = model(**batch).logits.squeeze(-1).item()",
-        f"int_score = int(round(max(0, min(score, 5))))",
+        f"int_score = int(round(max({info.get('min_label', 0):g}, min(score, {3 if scale == 'math3' else 5}))))",
         f"keep = int_score >= {thr}"])
     train_rows = [["annotations", f"`{info['annotations']}`" if info.get("annotations") else "not recorded"],
                   ["annotator", info.get("annotator") or "not recorded"], ["scale", scale],
