@@ -4,12 +4,10 @@ set card from a data report, a classifier card, and parameter counts that agree 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from huggingface_hub import DatasetCard, ModelCard
 
 from hubkit import checkpoints, lighteval_results, model_folder, tokenizer_folder

@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
-from huggingface_hub import ModelCard
+import yaml
+from huggingface_hub import ModelCard, parse_eval_result_entries
 
 from hubkit import checkpoints, hub_call, lighteval_results, model_folder, push, tokenizer_folder
 from hubserver import FakeHub, LFS_SIZE
@@ -60,9 +61,6 @@ def test_a_model_arrives_byte_for_byte_with_a_large_file_through_lfs_and_a_card_
     values = {(e.dataset_name, e.metric_type): e.metric_value for e in card.data.eval_results}
     assert values == {("hellaswag_cf", "acc"): 0.3125, ("tiny_arith", "em"): 0.5}
     assert "LogProbCharNorm(ignore_first_space=True)" in card.text and "cloze (CF)" in card.text
-    from huggingface_hub import parse_eval_result_entries
-    import yaml
-
     entries = parse_eval_result_entries(yaml.safe_load(got[".eval_results/hellaswag.yaml"]))
     assert [(e.dataset_id, e.task_id, e.value) for e in entries] == [("Rowan/hellaswag", "hellaswag_cf", 0.3125)]
     assert ".eval_results/local-data.yaml" not in got  # a local data set has no Hub id to report against

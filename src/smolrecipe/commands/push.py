@@ -42,7 +42,8 @@ def parser() -> argparse.ArgumentParser:
     what.add_argument("--run", default="", help="a pretraining run's checkpoints folder: one branch per checkpoint (RUN)")
     what.add_argument("--data", default="", help="a data set folder: outputs/data/<recipe>, a tokenized folder, data files (DATA)")
     p.add_argument("--repo", default="", help="target repo, namespace/name (REPO)")
-    p.add_argument("--revision", default="main", help="branch to push a single model to (created from main if missing)")
+    p.add_argument("--revision", default="main",
+                   help="branch to push a single model to (created from main if missing; it then holds exactly this model)")
     p.add_argument("--steps", default="", help="with --run: only these steps, comma-separated (STEPS)")
     p.add_argument("--eval", action="append", type=Path, default=[], help="lighteval results file or folder (repeatable)")
     p.add_argument("--private", action="store_true", help="create the repo as private")

@@ -80,6 +80,17 @@ class _Redacting(io.TextIOBase):
     def isatty(self) -> bool:
         return self.stream.isatty()
 
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self):
+        return getattr(self.stream, "encoding", "utf-8")
+
+    @property
+    def errors(self):
+        return getattr(self.stream, "errors", None)
+
 
 @contextlib.contextmanager
 def redacted(token: str):
