@@ -1,6 +1,7 @@
 # SmolLM2 recipe: a thin dispatcher over `python -m smolrecipe`. `make help` lists every target.
 # Variables: RECIPE (tiny | smollm2-135M | smollm2-360M | smollm2-1.7B), STAGE, ENGINE (auto|local|nanotron),
-# DRY_RUN=1, FROM, FRACTION, SHAPE, STEPS, MODEL, SUITE, REPO. Outputs go to outputs/ (SMOLRECIPE_OUTPUTS).
+# DRY_RUN=1, FROM, FRACTION, SHAPE, STEPS, MODEL, SUITE, REPO (push: RUN, DATA, PRIVATE=1, EVAL). Outputs go to outputs/
+# (SMOLRECIPE_OUTPUTS).
 
 RECIPE   ?= tiny
 STAGE    ?= 1
@@ -76,8 +77,9 @@ dpo: setup ## DPO with TRL from the SFT output (post_training/<recipe>/dpo.yaml)
 eval: setup ## evaluate MODEL with lighteval on SUITE (base | instruct | tiny)
 	@$(SMOL) eval --model "$(MODEL)" --suite $(SUITE)
 
-push: setup ## upload MODEL to the Hub repo REPO with a generated card (DRY_RUN=1 shows what would be sent)
-	@$(SMOL) push --model "$(MODEL)" --repo "$(REPO)" $(DRY)
+push: setup ## upload MODEL (or RUN=<checkpoints> as branches, DATA=<data set>) to REPO with a card (DRY_RUN=1: show, send nothing)
+	@$(SMOL) push $(if $(RUN),--run "$(RUN)",$(if $(DATA),--data "$(DATA)",--model "$(MODEL)")) --repo "$(REPO)" $(DRY) \
+		$(if $(filter 1 true yes,$(PRIVATE)),--private,) $(if $(STEPS),--steps "$(STEPS)",) $(if $(EVAL),--eval "$(EVAL)",)
 
 scaling: setup ## fit a scaling law from cooldowns branched off constant-LR runs
 	@$(SMOL) scaling --recipe $(RECIPE)

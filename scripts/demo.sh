@@ -24,6 +24,8 @@ step "schedules: uniform average of the last stable-phase checkpoints (SWA-style
 $SMOL average outputs/checkpoints/tiny --last 5 --until 200
 step "the same stage on a GPU cluster: the nanotron command (dry run)"
 $SMOL pretrain --recipe smollm2-1.7B --stage 3 --engine nanotron --dry-run | grep -E "torchrun|sbatch"
+step "publish: dry run of the push of the final model (every file, the card; nothing is sent, no token needed)"
+$SMOL push --model outputs/checkpoints/tiny-long-context/400 --repo your-name/smollm2-tiny --dry-run
 
 echo
 echo "demo finished in $(( $(date +%s) - start )) s. Look at:"
@@ -31,3 +33,4 @@ echo "  outputs/plots/tiny-schedule.png            the LR schedule with the stag
 echo "  outputs/runs/tiny-stage*/loss_lr.png       loss and LR per stage"
 echo "  outputs/data/tiny/REPORT.json              what every data filter kept and removed"
 echo "  outputs/checkpoints/tiny-long-context/400  the final base model (a transformers folder in model/)"
+echo "  outputs/hub/your-name__smollm2-tiny/main/  what make push would upload, with its README.md card"

@@ -33,6 +33,7 @@ class Row:
     setup: Callable[[Path], None] = lambda root: None
     fix: str = "fix:"                    # how the fix is introduced (argparse lists the choices instead)
     outputs_allowed: list[str] = field(default_factory=list)
+    env: dict = field(default_factory=dict)  # environment changes ("{root}" = the scratch root, None = unset); runs in a subprocess
 
 
 # ------------------------------------------------------------------------------------------ set-ups
@@ -104,6 +105,19 @@ def a_run_folder_with_one_file(root: Path) -> None:
     write("outputs/notes/readme.txt", "not a model")(root)
 
 
+def a_model_folder(root: Path) -> None:
+    """A transformers folder: config.json and a valid one-tensor safetensors file."""
+    import json
+    import struct
+
+    write("model/config.json", json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama"}))(root)
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
+    write("model/model.safetensors", struct.pack("<Q", len(header)) + header + bytes(8))(root)
+
+
+NO_TOKEN = {"HF_TOKEN": None, "HF_HOME": "{root}/hf-home"}  # no token in the environment, no stored login
+
+
 def decont_inputs(root: Path) -> None:
     write("in-a/x.jsonl", '{"id": "1", "text": "plain text"}\n')(root)
     write("in-b/y.jsonl", '{"id": "2", "text": "other text"}\n')(root)
@@ -173,6 +187,22 @@ ROWS = [
         outputs_allowed=["idx"]),
     Row("data script with --tasks 0", ["data/decontaminate.py", "--benchmark", "bench.jsonl", "--index", "idx", "--input",
         "./in-a", "--out", "fresh", "--tasks", "0"], ["--tasks", "not a positive number"], decont_inputs, outputs_allowed=["idx"]),
+    # ---- push (make push MODEL=... REPO=...)
+    Row("push without MODEL", ["push", "--model", "", "--repo", "me/tiny"], ["MODEL", "nothing to push"]),
+    Row("push of a folder that is not a model", ["push", "--model", "outputs/notes", "--repo", "me/tiny", "--dry-run"],
+        ["outputs/notes", "MODEL", "not a model folder"], a_run_folder_with_one_file),
+    Row("push to a REPO without a namespace", ["push", "--model", "model", "--repo", "tiny"], ["REPO", "'tiny' has no namespace"],
+        a_model_folder),
+    Row("push without a token", ["push", "--model", "model", "--repo", "me/tiny"], ["HF_TOKEN", "no Hugging Face token", "hf auth login"],
+        a_model_folder, env=NO_TOKEN),
+    Row("push with HF_HUB_OFFLINE=1", ["push", "--model", "model", "--repo", "me/tiny"], ["HF_HUB_OFFLINE", "DRY_RUN=1"],
+        a_model_folder, env={**NO_TOKEN, "HF_TOKEN": "hf_notARealToken"}),
+    Row("push RUN without checkpoints", ["push", "--run", "outputs/notes", "--repo", "me/tiny", "--dry-run"],
+        ["outputs/notes", "RUN", "no checkpoints here"], a_run_folder_with_one_file),
+    Row("push DATA that is not a data set", ["push", "--data", "outputs/notes", "--repo", "me/tiny", "--dry-run"],
+        ["outputs/notes", "DATA", "not a data set folder"], a_run_folder_with_one_file),
+    Row("push with a missing EVAL file", ["push", "--model", "model", "--repo", "me/tiny", "--eval", "nope.json", "--dry-run"],
+        ["nope.json", "EVAL", "evaluation results not found"], a_model_folder),
 ]
 
 
@@ -186,9 +216,11 @@ def scratch(tmp_path):
 def run_row(row: Row, root: Path) -> tuple[int, str]:
     env = {**os.environ, "SMOLRECIPE_ROOT": str(root), "SMOLRECIPE_OUTPUTS": str(root / "outputs"),
            "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    if row.argv[0].startswith("data/"):
-        r = subprocess.run([sys.executable, str(REPO / row.argv[0]), *row.argv[1:]], cwd=root, env=env,
-                           capture_output=True, text=True, timeout=300)
+    if row.argv[0].startswith("data/") or row.env:
+        for k, v in row.env.items():
+            env.pop(k, None) if v is None else env.__setitem__(k, v.format(root=root))
+        cmd = [str(REPO / row.argv[0]), *row.argv[1:]] if row.argv[0].startswith("data/") else ["-m", "smolrecipe", *row.argv]
+        r = subprocess.run([sys.executable, *cmd], cwd=root, env=env, capture_output=True, text=True, timeout=300)
         return r.returncode, r.stdout + r.stderr
     # the CLI in-process (much faster than a subprocess per row); an exception escaping main() fails the test
     from smolrecipe.cli import main

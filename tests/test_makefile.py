@@ -20,3 +20,14 @@ def test_pretrain_target_passes_the_variables():
     out = subprocess.run(["make", "-n", "cooldown", "FROM=outputs/checkpoints/tiny/200", "STEPS=50"],
                          capture_output=True, text=True, check=True).stdout
     assert 'cooldown --from "outputs/checkpoints/tiny/200" --shape 1-sqrt --steps 50 --engine auto' in out
+
+
+def test_push_target_passes_the_variables():
+    out = subprocess.run(["make", "-n", "push", "MODEL=outputs/checkpoints/tiny-long-context/400", "REPO=me/tiny", "DRY_RUN=1"],
+                         capture_output=True, text=True, check=True).stdout
+    assert 'push --model "outputs/checkpoints/tiny-long-context/400" --repo "me/tiny" --dry-run' in out
+    out = subprocess.run(["make", "-n", "push", "RUN=outputs/checkpoints/tiny", "REPO=me/tiny-ckpts", "PRIVATE=1", "STEPS=200,400"],
+                         capture_output=True, text=True, check=True).stdout
+    assert 'push --run "outputs/checkpoints/tiny" --repo "me/tiny-ckpts"' in out and '--private --steps "200,400"' in out
+    out = subprocess.run(["make", "-n", "push", "DATA=outputs/data/tiny", "REPO=me/tiny-data"], capture_output=True, text=True, check=True).stdout
+    assert 'push --data "outputs/data/tiny" --repo "me/tiny-data"' in out

@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sft": ("issue:post-training", "supervised fine-tuning with TRL on the recipe's SFT YAML"),
     "dpo": ("issue:post-training", "preference optimisation with TRL, starting from the SFT output"),
     "eval": ("issue:evaluation", "evaluate a model with lighteval on a task suite"),
-    "push": ("issue:hub", "upload a model or data set folder to the Hub with a generated card"),
+    "push": ("smolrecipe.commands.push", "upload a model, a run's checkpoints, a data set or a classifier to the Hub with a generated card"),
     "scaling": ("issue:schedules", "fit a scaling law from cooldowns branched off constant-LR runs"),
     "report": ("issue:report", "collect the runs' plots and tables into one Markdown report"),
 }

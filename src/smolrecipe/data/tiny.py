@@ -24,12 +24,14 @@ Every source is decontaminated against the benchmarks.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import shutil
 import time
 from pathlib import Path
 
+from datatrove.pipeline.tokens import DocumentTokenizer
 from datatrove.pipeline.writers import JsonlWriter
 
 from smolrecipe.data import classifier, decont, dedup, executor, local_corpus
@@ -43,6 +45,10 @@ from smolrecipe.publish import atomic_write_text
 from smolrecipe.runkey import run_key
 
 SOURCES = ("web-edu", "web", "code", "code-edu", "math", "math-edu", "textbooks", "long")
+STANDS_FOR = {"web-edu": "FineWeb-Edu", "web": "DCLM", "code": "StarCoderData", "code-edu": "Stack-Edu",
+              "math": "OpenWebMath", "math-edu": "FineMath 4+", "textbooks": "Cosmopedia v2",
+              "long": "long documents (context extension)"}
+NOT_SETTINGS = {"batch_size", "threads", "num_workers", "seed", "language", "compression", "text_key", "id_key"}
 # classifier name -> (raw source, scale, threshold, annotation sample size)
 CLASSIFIERS = {"edu": ("prose", "edu", 3, 2500), "code-python": ("code", "code", 3, 574), "math": ("math", "math5", 4, 1500)}
 CLASSIFIER_EPOCHS = 4
@@ -137,9 +143,9 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     stats: dict[str, dict] = {}
 
     log("==> prose: heuristic filters + decontamination, then MinHash dedup")
-    stats["prose-clean"] = run("prose-clean", [reader(raw / "prose"), *web_filters(tiny=True), dc(),
-                                               JsonlWriter(str(root / "clean" / "prose"), compression="gzip")],
-                               [raw / "prose"], [root / "clean" / "prose"])
+    prose_steps = [reader(raw / "prose"), *web_filters(tiny=True), dc(),
+                   JsonlWriter(str(root / "clean" / "prose"), compression="gzip")]
+    stats["prose-clean"] = run("prose-clean", prose_steps, [raw / "prose"], [root / "clean" / "prose"])
     stats["prose-dedup"] = dedup.run_minhash(str(root / "clean" / "prose"), str(prose), str(root / "minhash" / "prose"),
                                              args, name="prose-dedup", report_bad_input=False, overwrite=True,
                                              log=lambda m: log("  " + m))
@@ -166,9 +172,33 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
         write_tokenizer_record(T(name), tok)
 
     report = summarise(root, stats, infos, ngrams, tok)
+    minhash = {k: v for k, v in dataclasses.asdict(dedup.minhash_config()).items() if isinstance(v, (int, float))}
+    report["pipeline"] = {
+        "prose-clean": {"input": "raw/prose", "steps": describe_steps(prose_steps)},
+        "prose-dedup": {"input": "clean/prose", "steps": [{"step": "MinHash dedup", "settings": minhash}]},
+        **{name: {"stands_for": STANDS_FOR[name], "input": "dedup/prose" if reads[0] == prose else str(reads[0].relative_to(root)),
+                  "steps": describe_steps(pipe)} for name, (pipe, reads, _) in pipelines.items()}}
     report["seconds"] = round(time.time() - t0, 1)
     atomic_write_text(root / "REPORT.json", json.dumps(report, indent=2) + "\n")
     return report
+
+
+def describe_steps(steps: list) -> list[dict]:
+    """Each datatrove step by name with the settings it holds (thresholds, n-gram sizes, score keys): REPORT.json's
+    `pipeline`, which the data set card shows. Paths are cut to their last part (no machine paths in a card);
+    performance knobs are left out; readers and writers are I/O, not steps."""
+    out = []
+    for step in steps:
+        if getattr(step, "type", "").startswith(("📖", "💽")):  # datatrove's reader / writer type tags
+            continue
+        settings = {k: (Path(v).name if isinstance(v, str) and "/" in v else v) for k, v in vars(step).items()
+                    if not k.startswith("_") and k not in NOT_SETTINGS and isinstance(v, (bool, int, float, str))}
+        cfg = getattr(step, "config", None)
+        if dataclasses.is_dataclass(cfg):
+            settings.update({k: v for k, v in dataclasses.asdict(cfg).items() if isinstance(v, (bool, int, float))})
+        name = "✍️ Tokenize" if isinstance(step, DocumentTokenizer) else getattr(step, "name", "")  # datatrove calls it "Writer"
+        out.append({"step": f"{name} ({type(step).__name__})".strip(), "settings": settings})
+    return out
 
 
 def _dropped(stats: dict) -> dict[str, int]:
