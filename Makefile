@@ -81,8 +81,8 @@ push: setup ## upload MODEL (or RUN=<checkpoints> as branches, DATA=<data set>) 
 	@$(SMOL) push $(if $(RUN),--run "$(RUN)",$(if $(DATA),--data "$(DATA)",--model "$(MODEL)")) --repo "$(REPO)" $(DRY) \
 		$(if $(filter 1 true yes,$(PRIVATE)),--private,) $(if $(STEPS),--steps "$(STEPS)",) $(if $(EVAL),--eval "$(EVAL)",)
 
-scaling: setup ## fit a scaling law from cooldowns branched off constant-LR runs
-	@$(SMOL) scaling --recipe $(RECIPE)
+scaling: setup ## the schedules recipe: cooldowns vs cosine, SWA/EMA, scaling laws from reusable runs (STEPS=600, DATA=dir)
+	@$(SMOL) scaling $(if $(STEPS),--steps $(STEPS),) $(if $(DATA),--data $(DATA),)
 
 report: setup ## collect plots and tables of the recipe's runs into outputs/report/<recipe>.md
 	@$(SMOL) report --recipe $(RECIPE)

@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dpo": ("issue:post-training", "preference optimisation with TRL, starting from the SFT output"),
     "eval": ("issue:evaluation", "evaluate a model with lighteval on a task suite"),
     "push": ("smolrecipe.commands.push", "upload a model, a run's checkpoints, a data set or a classifier to the Hub with a generated card"),
-    "scaling": ("issue:schedules", "fit a scaling law from cooldowns branched off constant-LR runs"),
+    "scaling": ("smolrecipe.commands.scaling", "schedules vs cooldowns, SWA/EMA, scaling laws from reusable runs (recipes/schedules)"),
     "report": ("issue:report", "collect the runs' plots and tables into one Markdown report"),
 }
 
