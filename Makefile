@@ -35,8 +35,8 @@ lock: setup ## rewrite requirements/constraints.txt from the working .venv
 test: setup ## run the test suite offline (under 15 minutes on 2 cores)
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONPATH=src $(PYTHON) -m pytest -q tests
 
-demo: setup ## run the tiny recipe end to end, offline (what exists so far; see README)
-	@bash scripts/demo.sh
+demo: setup ## run the tiny recipe end to end, offline, one line per step (REDO=1 starts over)
+	@bash scripts/demo.sh $(if $(filter 1 true yes,$(REDO)),--redo,)
 
 versions: setup ## print pinned and installed upstream versions
 	@$(SMOL) versions

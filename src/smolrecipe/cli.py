@@ -16,6 +16,7 @@ from smolrecipe.errors import NotBuiltYet, RecipeError
 
 # command -> (module with main(argv), one line of help). "issue:N" marks a step whose issue has not landed.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("smolrecipe.commands.demo", "the tiny recipe end to end, one line per step (make demo)"),
     "versions": ("smolrecipe.commands.versions", "print the pinned upstream versions and what is installed"),
     "tokenizer": ("smolrecipe.commands.tokenizer", "train the tiny recipe's tokenizer locally (full recipes use cosmo2)"),
     "check": ("smolrecipe.commands.check", "validate a recipe's nanotron YAML files and their global schedule"),

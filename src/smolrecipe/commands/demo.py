@@ -1,0 +1,195 @@
+"""`make demo`: the tiny recipe end to end, offline, on a CPU, one line per step.
+
+Usage:
+    python -m smolrecipe demo            # (make demo) every step in order; a rerun skips what is done and says so
+    python -m smolrecipe demo --redo     # (make demo REDO=1) delete outputs/ first and run everything again
+    python -m smolrecipe demo --list     # the steps and the command each runs
+
+Each step runs one command of this CLI (the same as its make target). Its whole output, datatrove's banners and
+the progress bars included, goes to outputs/demo/logs/<nn>-<step>.log; the terminal shows one line per step (a
+live timer while it runs, on a terminal), the log's last lines and its path if a step fails, and a summary at
+the end: where every artifact is, the time per step, the loss per stage.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from smolrecipe.paths import outputs_dir, resolve, shown
+
+# what a command prints when it found its work already done
+DONE_EARLIER = re.compile(r"already complete|tokenizer up to date|nothing to redo|finished earlier")
+DID_WORK = re.compile(r"starting fresh|resuming run|; training |tokenizer saved|classifier \S+: F1|cooldown config:")
+
+
+@dataclass
+class Step:
+    key: str
+    title: str
+    argv: list[str]
+    result: str = ""          # filled from the log after the run (a loss, a count)
+    seconds: float = 0.0
+    status: str = ""
+    artifacts: list[str] = field(default_factory=list)
+
+
+def steps() -> list[Step]:
+    stages = [Step(f"stage{s}", f"pretrain stage {s} (local engine)", ["pretrain", "--recipe", "tiny", "--stage", str(s),
+                                                                        "--engine", "local"],
+                   artifacts=["outputs/checkpoints/tiny", f"outputs/runs/tiny-stage{s}/loss_lr.png"]) for s in (1, 2, 3, 4)]
+    return [
+        Step("versions", "upstream versions", ["versions"]),
+        Step("tokenizer", "tokenizer: byte-level BPE trained on the standard library", ["tokenizer", "--recipe", "tiny"],
+             artifacts=["outputs/tokenizers/tiny"]),
+        Step("check", "check every recipe's nanotron YAML", ["check", "--all"]),
+        Step("data", "data: datatrove pipelines -> 8 tokenized folders", ["data", "--recipe", "tiny"],
+             artifacts=["outputs/data/tiny/REPORT.json"]),
+        Step("plan", "plan: stages, mixture, epochs per source, LR", ["plan", "--recipe", "tiny"],
+             artifacts=["outputs/plots/tiny-schedule.png"]),
+        *stages,
+        Step("long-context", "context extension 256 -> 512 tokens from step 380", ["long-context", "--recipe", "tiny",
+                                                                                   "--engine", "local"],
+             artifacts=["outputs/checkpoints/tiny-long-context/400/model"]),
+        Step("cooldown", "schedules: a 1-sqrt cooldown branched from the constant-LR checkpoint at step 200",
+             ["cooldown", "--from", "outputs/checkpoints/tiny/200", "--shape", "1-sqrt", "--fraction", "0.2", "--engine", "local"]),
+        Step("average", "schedules: uniform average of the last stable-phase checkpoints",
+             ["average", "outputs/checkpoints/tiny", "--last", "5", "--until", "200"], artifacts=["outputs/averages"]),
+        Step("nanotron", "the 1.7B stage 3 on a GPU cluster: the nanotron command (dry run)",
+             ["pretrain", "--recipe", "smollm2-1.7B", "--stage", "3", "--engine", "nanotron", "--dry-run"]),
+        Step("push", "publish: dry run of the push of the final model (nothing is sent, no token needed)",
+             ["push", "--model", "outputs/checkpoints/tiny-long-context/400", "--repo", "your-name/smollm2-tiny", "--dry-run"],
+             artifacts=["outputs/hub/your-name__smollm2-tiny/main"]),
+    ]
+
+
+@contextmanager
+def output_to(log: Path):
+    """Send everything the process (and its children) writes to fd 1 and 2 into `log`; yield the terminal's fd."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    term = os.dup(1)
+    saved_err = os.dup(2)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as f:
+        os.dup2(f.fileno(), 1)
+        os.dup2(f.fileno(), 2)
+        try:
+            yield term
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(term, 1)
+            os.dup2(saved_err, 2)
+            os.close(saved_err)
+            os.close(term)
+
+
+def _ticker(term: int, prefix: str, stop: threading.Event) -> None:
+    t = time.time()
+    while not stop.wait(1.0):
+        os.write(term, f"\r{prefix} ... {time.time() - t:.0f} s".encode())
+
+
+def run_step(k: int, n: int, step: Step, logs: Path) -> bool:
+    from smolrecipe.cli import main as cli
+
+    log = logs / f"{k:02d}-{step.key}.log"
+    log.unlink(missing_ok=True)
+    prefix = f"[{k:>2}/{n}] {step.title}"
+    live = sys.stdout.isatty()
+    t = time.time()
+    code = 1
+    with output_to(log) as term:
+        print(f"$ python -m smolrecipe {' '.join(step.argv)}", flush=True)
+        stop = threading.Event()
+        if live:
+            threading.Thread(target=_ticker, args=(term, prefix, stop), daemon=True).start()
+        try:
+            code = cli(list(step.argv))
+        except BaseException:  # noqa: BLE001 - a failing step is reported with its log, never a bare traceback here
+            traceback.print_exc()
+        finally:
+            stop.set()
+    step.seconds = time.time() - t
+    text = log.read_text(errors="replace")
+    done_earlier = bool(DONE_EARLIER.search(text)) and not DID_WORK.search(text)
+    step.status = "failed" if code else ("done earlier, skipped" if done_earlier else "done")
+    step.result = describe(step, text)
+    end = "\r" if live else ""
+    print(f"{end}{prefix}: {step.status} in {step.seconds:.0f} s{'; ' + step.result if step.result else ''}", flush=True)
+    if code:
+        tail = text.rstrip().splitlines()[-20:]
+        print("\n".join(f"    | {line}" for line in tail))
+        print(f"    the whole log: {shown(log)}")
+    return code == 0
+
+
+def describe(step: Step, text: str) -> str:
+    """One fact from the step's output for its line (a loss, a size), when there is one."""
+    m = re.search(r"loss first [\d.]+, last-10 mean ([\d.]+)", text)
+    if m:
+        return f"loss {m.group(1)} (mean of the last 10 steps)"
+    if step.key == "data":
+        tokens = re.findall(r"^\s+\S+\s+([\d,]+) tokens", text, flags=re.M)
+        return f"{sum(int(t.replace(',', '')) for t in tokens) / 1e6:.1f}M tokens" if tokens else ""
+    m = re.search(r"averaged (\d+) checkpoints", text)
+    if m:
+        return f"{m.group(1)} checkpoints averaged"
+    m = re.search(r"^(sbatch .*)$", text, flags=re.M)
+    if m:
+        return m.group(1)[:90] + ("..." if len(m.group(1)) > 90 else "")
+    return ""
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="smolrecipe demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--redo", action="store_true", help="delete outputs/ first and run every step again")
+    parser.add_argument("--list", action="store_true", help="print the steps and their commands, run nothing")
+    args = parser.parse_args(argv)
+    plan = steps()
+    if args.list:
+        for k, s in enumerate(plan, 1):
+            print(f"{k:>2}. {s.title}\n    python -m smolrecipe {' '.join(s.argv)}")
+        return 0
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    out = outputs_dir()
+    if args.redo and out.exists():
+        print(f"demo --redo: deleting {shown(out)} first")
+        shutil.rmtree(out)
+    logs = out / "demo" / "logs"
+    print(f"the tiny recipe end to end: {len(plan)} steps, each one's full output in {shown(logs)}/")
+    t = time.time()
+    for k, step in enumerate(plan, 1):
+        if not run_step(k, len(plan), step, logs):
+            print(f"demo stopped at step {k} ({step.key}) after {time.time() - t:.0f} s; fix it and run make demo again "
+                  "(the finished steps are skipped)")
+            return 1
+    summary(plan, time.time() - t)
+    return 0
+
+
+def summary(plan: list[Step], seconds: float) -> None:
+    print(f"\ndemo finished in {seconds:.0f} s. Time per step: " +
+          ", ".join(f"{s.key} {s.seconds:.0f}s" for s in plan if s.seconds >= 1))
+    losses = [f"{s.key} {s.result.split()[1]}" for s in plan if s.result.startswith("loss ")]
+    if losses:
+        print("training loss (mean of the last 10 steps): " + ", ".join(losses))
+    print("where things are:")
+    seen = []
+    for s in plan:
+        for a in s.artifacts:
+            if a not in seen and resolve(a).exists():
+                seen.append(a)
+    for a in seen:
+        print(f"  {a}")
