@@ -29,6 +29,7 @@ from smolrecipe import machine  # noqa: E402
 from smolrecipe.config import load_nanotron_yaml  # noqa: E402
 from smolrecipe.engine.compile import compile_key, record_path, write_record  # noqa: E402
 from smolrecipe.engine.data import LaunchData  # noqa: E402
+from smolrecipe.engine.mfu import matmul_ceiling  # noqa: E402
 from smolrecipe.engine.model import build_model  # noqa: E402
 from smolrecipe.engine.options import EngineOptions  # noqa: E402
 from smolrecipe.engine.trainer import train, use_bf16  # noqa: E402
@@ -112,37 +113,9 @@ def trainer_step_times(cfg, root: Path, steps: int, bf16: bool) -> list[float]:
     return diffs[2:]
 
 
-def matmul_throughput(cfg, bf16: bool, repeats: int = 10) -> float:
-    """Best FLOP/s of the matmuls a step runs, in the precision the engine trains in: forward + both backward matmuls
-    at the model's linear shapes (tokens x in -> out), attention's batched q.k and p.v per micro batch, and a square
-    1024 x 1024 matmul; the best of these is the ceiling MFU is measured against, so MFU cannot pass 100%."""
-    m, t = cfg.model.model_config, cfg.tokens
-    tokens = t.micro_batch_size * t.batch_accumulation_per_replica * t.sequence_length
-    hd = m.hidden_size // m.num_attention_heads
-    shapes = [(m.hidden_size, m.num_attention_heads * hd), (m.hidden_size, m.kv_heads * hd),
-              (m.num_attention_heads * hd, m.hidden_size), (m.hidden_size, m.intermediate_size),
-              (m.intermediate_size, m.hidden_size), (m.hidden_size, m.vocab_size), (1024, 1024)]
-    dtype = torch.bfloat16 if bf16 else torch.float32
-    best_rate = 0.0
-    for i, o in shapes:
-        n = 1024 if (i, o) == (1024, 1024) else tokens
-        x, w, g = torch.randn(n, i, dtype=dtype), torch.randn(i, o, dtype=dtype), torch.randn(n, o, dtype=dtype)
-        best_rate = max(best_rate, _rate(lambda: (x @ w, g @ w.T, x.T @ g), 3 * 2 * n * i * o, repeats))
-    b, s = t.micro_batch_size * m.num_attention_heads, t.sequence_length
-    q, k = torch.randn(b, s, hd, dtype=dtype), torch.randn(b, hd, s, dtype=dtype)
-    p = torch.randn(b, s, s, dtype=dtype)
-    best_rate = max(best_rate, _rate(lambda: (torch.bmm(q, k), torch.bmm(p, q)), 2 * 2 * b * s * s * hd, repeats))
-    return best_rate
-
-
-def _rate(fn, flops: int, repeats: int) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        t = clock()
-        fn()
-        best = min(best, clock() - t)
-    return flops / best
+def matmul_throughput(cfg, bf16: bool) -> float:
+    """The MFU ceiling (smolrecipe.engine.mfu), timed with this benchmark's clock."""
+    return matmul_ceiling(cfg, bf16, clock=clock)
 
 
 def main() -> int:

@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("issue:evaluation", "evaluate a model with lighteval on a task suite"),
     "push": ("smolrecipe.commands.push", "upload a model, a run's checkpoints, a data set or a classifier to the Hub with a generated card"),
     "scaling": ("smolrecipe.commands.scaling", "schedules vs cooldowns, SWA/EMA, scaling laws from reusable runs (recipes/schedules)"),
-    "report": ("issue:report", "collect the runs' plots and tables into one Markdown report"),
+    "report": ("smolrecipe.commands.report", "a recipe's report card: Markdown + PNGs and one self-contained HTML page"),
 }
 
 

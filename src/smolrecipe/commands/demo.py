@@ -65,6 +65,8 @@ def steps() -> list[Step]:
              ["average", "outputs/checkpoints/tiny", "--last", "5", "--until", "200"], artifacts=["outputs/averages"]),
         Step("nanotron", "the 1.7B stage 3 on a GPU cluster: the nanotron command (dry run)",
              ["pretrain", "--recipe", "smollm2-1.7B", "--stage", "3", "--engine", "nanotron", "--dry-run"]),
+        Step("report", "report card: Markdown + PNGs and one self-contained HTML page", ["report", "--recipe", "tiny"],
+             artifacts=["outputs/report/tiny/report.html"]),
         Step("push", "publish: dry run of the push of the final model (nothing is sent, no token needed)",
              ["push", "--model", "outputs/checkpoints/tiny-long-context/400", "--repo", "your-name/smollm2-tiny", "--dry-run"],
              artifacts=["outputs/hub/your-name__smollm2-tiny/main"]),
@@ -171,12 +173,27 @@ def main(argv: list[str]) -> int:
     print(f"the tiny recipe end to end: {len(plan)} steps, each one's full output in {shown(logs)}/")
     t = time.time()
     for k, step in enumerate(plan, 1):
-        if not run_step(k, len(plan), step, logs):
+        ok = run_step(k, len(plan), step, logs)
+        write_timings(plan[:k], time.time() - t)
+        if not ok:
             print(f"demo stopped at step {k} ({step.key}) after {time.time() - t:.0f} s; fix it and run make demo again "
                   "(the finished steps are skipped)")
             return 1
     summary(plan, time.time() - t)
     return 0
+
+
+def write_timings(done: list[Step], seconds: float) -> None:
+    """outputs/demo/timings.json: what the report card shows as the demo's wall clock."""
+    import json
+    from datetime import date
+
+    from smolrecipe import machine
+    from smolrecipe.publish import atomic_write_text
+
+    atomic_write_text(outputs_dir() / "demo" / "timings.json", json.dumps({
+        "seconds": round(seconds, 1), "machine": machine.short(), "date": date.today().isoformat(),
+        "steps": [{"key": s.key, "status": s.status, "seconds": round(s.seconds, 1)} for s in done]}, indent=1))
 
 
 def summary(plan: list[Step], seconds: float) -> None:

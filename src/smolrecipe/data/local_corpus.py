@@ -10,7 +10,8 @@
     long       whole standard-library modules over 12 kB: long documents for the context extension
     benchmarks/tiny-math.jsonl   held-out generated problems that decontamination removes from training
 
-Written as jsonl.gz shards, each file atomically (temp file + rename); a folder with a DONE marker is kept.
+Written as jsonl.gz shards, each file atomically (temp file + rename); a folder whose DONE file records the same
+sizes is kept.
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import ast
 import gzip
 import json
 import os
+import shutil
 import sysconfig
+from functools import lru_cache
 from pathlib import Path
 
 from smolrecipe.data import mathgen
@@ -27,6 +30,7 @@ from smolrecipe.publish import atomic_write_text
 SKIP_PARTS = ("test", "tests", "idlelib", "lib2to3", "site-packages", "__pycache__", "ensurepip", "turtledemo",
               "dist-packages")
 MIN_DOCSTRING_WORDS = 12
+CODE_BYTES, LONG_BYTES = 3_000_000, 1_200_000
 
 
 def stdlib_root() -> Path:
@@ -44,7 +48,7 @@ def write_jsonl_shards(folder: Path, docs: list[dict], shards: int = 2) -> None:
     for k in range(shards):
         final = folder / f"{k:05d}.jsonl.gz"
         tmp = folder / f".{k:05d}.part-{os.getpid()}"  # a name no "*.jsonl*" reader picks up if a crash leaves it
-        with gzip.open(tmp, "wt", encoding="utf-8") as f:
+        with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as f:  # an intermediate: speed over size
             for d in docs[k::shards]:
                 f.write(json.dumps(d, ensure_ascii=False) + "\n")
         os.replace(tmp, final)
@@ -71,7 +75,7 @@ def site_modules() -> list[Path]:
     return [p for p in sorted(root.rglob("*.py")) if not any(part in skip for part in p.relative_to(root).parts)]
 
 
-def prose_docs(max_bytes: int = 8_000_000) -> list[dict]:
+def prose_docs(max_bytes: int = 4_500_000) -> list[dict]:
     docs, total = [], 0
     for root, files, tag in ((stdlib_root(), stdlib_modules(), "stdlib-doc"),
                              (Path(sysconfig.get_paths()["purelib"]), site_modules(), "site-doc")):
@@ -92,12 +96,45 @@ def prose_docs(max_bytes: int = 8_000_000) -> list[dict]:
     return docs
 
 
-def code_docs() -> list[dict]:
+@lru_cache(maxsize=1)
+def _module_docs() -> list[dict]:
     root, docs = stdlib_root(), []
     for p in stdlib_modules():
         text = p.read_text(encoding="utf-8", errors="replace")
         if text.strip():
             docs.append({"id": f"stdlib/{p.relative_to(root)}", "text": text, "language": "Python"})
+    return docs
+
+
+def all_module_docs() -> list[dict]:
+    """Every standard-library module (what the code classifier's annotations are drawn from)."""
+    return list(_module_docs())
+
+
+def code_docs(max_bytes: int = CODE_BYTES) -> list[dict]:
+    """Standard-library modules in a stable order, up to max_bytes: ~900k tokens, six times what the recipe reads
+    from code and code-edu together (more only costs decontamination time)."""
+    docs, total = [], 0
+    for d in _module_docs():
+        total += len(d["text"])
+        if total > max_bytes:
+            break
+        docs.append(d)
+    return docs
+
+
+def long_docs(min_bytes: int = 12_000, max_bytes: int = LONG_BYTES) -> list[dict]:
+    """Whole modules over min_bytes from the modules code_docs does not take, up to max_bytes (~350k tokens, ten
+    times what the context extension reads)."""
+    taken = {d["id"] for d in code_docs()}
+    docs, total = [], 0
+    for d in _module_docs():
+        if d["id"] in taken or len(d["text"].encode()) < min_bytes:
+            continue
+        total += len(d["text"])
+        if total > max_bytes:
+            break
+        docs.append(d)
     return docs
 
 
@@ -109,29 +146,35 @@ def textbook_docs() -> list[dict]:
     return [{"id": f"pydoc-topic/{k}", "text": v.strip()} for k, v in sorted(topics.items()) if v.strip()]
 
 
-def long_docs(min_bytes: int = 12_000) -> list[dict]:
-    return [d for d in code_docs() if len(d["text"].encode()) >= min_bytes]
+def build(out: Path, *, math_problems: int = 3000, benchmark_problems: int = 200) -> dict[str, int]:
+    """Write every raw source under `out`; returns documents per source.
 
-
-def build(out: Path, *, math_problems: int = 6000, benchmark_problems: int = 200) -> dict[str, int]:
-    """Write every raw source under `out`; returns documents per source. Skips sources already complete."""
-    builders = {
-        "prose": prose_docs,
-        "code": code_docs,
-        "math": lambda: [{"id": f"mathgen/{k}", **p} for k, p in enumerate(mathgen.problems(math_problems, seed=0))],
-        "textbooks": textbook_docs,
-        "long": long_docs,
+    A source's DONE file records how it was built; a source built with other sizes is rebuilt (and every step
+    reading it then restarts, since the data steps are keyed on their inputs' content)."""
+    builders = {  # name: (documents, what determines them)
+        "prose": (prose_docs, {"max_bytes": 4_500_000, "min_words": MIN_DOCSTRING_WORDS}),
+        "code": (code_docs, {"max_bytes": CODE_BYTES}),
+        "math": (lambda: [{"id": f"mathgen/{k}", **p} for k, p in enumerate(mathgen.problems(math_problems, seed=0))],
+                 {"problems": math_problems}),
+        "textbooks": (textbook_docs, {}),
+        "long": (long_docs, {"max_bytes": LONG_BYTES, "code_bytes": CODE_BYTES}),
     }
     counts = {}
-    for name, make in builders.items():
+    for name, (make, spec) in builders.items():
         folder = out / name
         done = folder / "DONE"
         if done.exists():
-            counts[name] = int(done.read_text().strip() or 0)
-            continue
+            try:
+                record = json.loads(done.read_text())
+            except ValueError:
+                record = {}
+            if isinstance(record, dict) and record.get("spec") == spec:
+                counts[name] = int(record["documents"])
+                continue
+            shutil.rmtree(folder)  # built with other sizes (or by an older version): rebuild
         docs = make()
         write_jsonl_shards(folder, docs)
-        done.write_text(f"{len(docs)}\n")
+        atomic_write_text(done, json.dumps({"documents": len(docs), "spec": spec}) + "\n")
         counts[name] = len(docs)
     bench = out / "benchmarks" / "tiny-math.jsonl"
     if not bench.exists():

@@ -5,6 +5,7 @@
     classifiers/    edu (prose), code-python (Stack-Edu style), math (FineMath style, 5-point)
     decont-index/   13-gram hashes of the benchmarks
     clean/prose     prose after the heuristic filters and decontamination; dedup/prose after MinHash
+    clean/code, clean/math   decontaminated once, read by code and code-edu, math and math-edu
     scored/         documents each classifier kept, with their scores in metadata (for inspection)
     tokenized/      one DocumentTokenizer folder per source the tiny configs name
     logs/           datatrove logs, stats and completion markers, one folder per keyed run (<step>-<run key>)
@@ -49,18 +50,24 @@ STANDS_FOR = {"web-edu": "FineWeb-Edu", "web": "DCLM", "code": "StarCoderData", 
               "math": "OpenWebMath", "math-edu": "FineMath 4+", "textbooks": "Cosmopedia v2",
               "long": "long documents (context extension)"}
 NOT_SETTINGS = {"batch_size", "threads", "num_workers", "seed", "language", "compression", "text_key", "id_key"}
-# classifier name -> (raw source, scale, threshold, annotation sample size)
-CLASSIFIERS = {"edu": ("prose", "edu", 3, 2500), "code-python": ("code", "code", 3, 574), "math": ("math", "math5", 4, 1500)}
-CLASSIFIER_EPOCHS = 4
+# classifier name -> (annotated source, scale, threshold, annotation sample size, epochs). A classifier's training
+# time is its number of updates (batches of 32, at least 150: classifier.train), not its sample size, so each gets
+# as many distinct annotations as it can use in about 150 updates: edu 2,400 documents twice, code every standard-
+# library module (the code classifier learns from more files than the capped training corpus holds), math 1,000.
+CLASSIFIERS = {"edu": ("prose", "edu", 3, 2400, 2), "code-python": ("all-modules", "code", 3, 600, 4),
+               "math": ("math", "math5", 4, 1000, 3)}
 
 
 def _sample_raw(folder: Path, n: int, seed: int = 0) -> list[dict]:
     import gzip
 
-    docs = []
-    for f in sorted(folder.glob("*.jsonl.gz")):
-        with gzip.open(f, "rt", encoding="utf-8") as fh:
-            docs.extend(json.loads(line) for line in fh)
+    if folder.name == "all-modules":  # every standard-library module, not only the part the code folder keeps
+        docs = list(local_corpus.all_module_docs())
+    else:
+        docs = []
+        for f in sorted(folder.glob("*.jsonl.gz")):
+            with gzip.open(f, "rt", encoding="utf-8") as fh:
+                docs.extend(json.loads(line) for line in fh)
     random.Random(seed).shuffle(docs)
     return docs[:n]
 
@@ -68,10 +75,10 @@ def _sample_raw(folder: Path, n: int, seed: int = 0) -> list[dict]:
 def annotate_and_train(root: Path, tokenizer_file: str, log=print) -> dict:
     """Heuristic annotations -> one classifier per domain, retrained only when its inputs changed (run key)."""
     infos = {}
-    for name, (raw, scale, threshold, n) in CLASSIFIERS.items():
+    for name, (raw, scale, threshold, n, epochs) in CLASSIFIERS.items():
         out = root / "classifiers" / name
         key = run_key(f"classifier-{name}", reads=[tokenizer_file, root / "raw" / raw],
-                      config={"scale": scale, "threshold": threshold, "sample": n, "epochs": CLASSIFIER_EPOCHS})
+                      config={"scale": scale, "threshold": threshold, "sample": n, "epochs": epochs})
         if (out / "classifier.json").is_file():
             info = json.loads((out / "classifier.json").read_text())
             if info.get("run_key") == key:
@@ -84,7 +91,7 @@ def annotate_and_train(root: Path, tokenizer_file: str, log=print) -> dict:
         atomic_write_text(ann, "\n".join(lines) + "\n")
         t = time.time()
         infos[name] = classifier.train(ann, out, tokenizer_file=Path(tokenizer_file), threshold=threshold, scale=scale,
-                                       epochs=CLASSIFIER_EPOCHS, threads=1, extra_info={"run_key": key})
+                                       epochs=epochs, threads=1, extra_info={"run_key": key})
         v = infos[name]["val"]
         log(f"  classifier {name}: F1 {v['f1']:.3f} at threshold {threshold} (precision {v['precision']:.3f}, "
             f"recall {v['recall']:.3f}, {infos[name]['n_train']} train / {v['n']} val docs, {time.time() - t:.0f} s)")
@@ -149,19 +156,24 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     stats["prose-dedup"] = dedup.run_minhash(str(root / "clean" / "prose"), str(prose), str(root / "minhash" / "prose"),
                                              args, name="prose-dedup", report_bad_input=False, overwrite=True,
                                              log=lambda m: log("  " + m))
-    clfs = root / "classifiers"
+    # code and math feed two folders each (all, and classifier-filtered): decontaminated once, into clean/
+    for src in ("code", "math"):
+        log(f"==> {src}: decontamination (shared by {src} and {src}-edu)")
+        steps = [reader(raw / src), dc(), JsonlWriter(str(root / "clean" / src), compression="gzip")]
+        stats[f"{src}-clean"] = run(f"{src}-clean", steps, [raw / src], [root / "clean" / src])
+    clfs, code, math = root / "classifiers", root / "clean" / "code", root / "clean" / "math"
     pipelines = {  # name: (steps, reads besides the index, writes)
         "web": ([reader(prose), tokenizer_step(T("web"), tok)], [prose, tok], [T("web")]),
         "web-edu": ([reader(prose), clf("edu", "edu_score"), JsonlWriter(S("web-edu"), compression="gzip"),
                      tokenizer_step(T("web-edu"), tok)], [prose, clfs / "edu", tok], [S("web-edu"), T("web-edu")]),
-        "code": ([reader(raw / "code"), dc(), tokenizer_step(T("code"), tok)], [raw / "code", tok], [T("code")]),
-        "code-edu": ([reader(raw / "code"), dc(), clf("code-python", "edu_score"),
+        "code": ([reader(code), tokenizer_step(T("code"), tok)], [code, tok], [T("code")]),
+        "code-edu": ([reader(code), clf("code-python", "edu_score"),
                       JsonlWriter(S("code-edu"), compression="gzip"), tokenizer_step(T("code-edu"), tok)],
-                     [raw / "code", clfs / "code-python", tok], [S("code-edu"), T("code-edu")]),
-        "math": ([reader(raw / "math"), dc(), tokenizer_step(T("math"), tok)], [raw / "math", tok], [T("math")]),
-        "math-edu": ([reader(raw / "math"), dc(), clf("math", "math_score"),
+                     [code, clfs / "code-python", tok], [S("code-edu"), T("code-edu")]),
+        "math": ([reader(math), tokenizer_step(T("math"), tok)], [math, tok], [T("math")]),
+        "math-edu": ([reader(math), clf("math", "math_score"),
                       JsonlWriter(S("math-edu"), compression="gzip"), tokenizer_step(T("math-edu"), tok)],
-                     [raw / "math", clfs / "math", tok], [S("math-edu"), T("math-edu")]),
+                     [math, clfs / "math", tok], [S("math-edu"), T("math-edu")]),
         "textbooks": ([reader(raw / "textbooks"), dc(), tokenizer_step(T("textbooks"), tok)], [raw / "textbooks", tok],
                       [T("textbooks")]),
         "long": ([reader(raw / "long"), dc(), tokenizer_step(T("long"), tok)], [raw / "long", tok], [T("long")]),
@@ -171,12 +183,17 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
         stats[name] = run(name, pipe, reads, writes, config={"metadata_names": recorded_name(tok)})
         write_tokenizer_record(T(name), tok)
 
+    for src in ("code", "math"):  # each folder's report shows the decontamination it went through
+        for name in (src, f"{src}-edu"):
+            stats[name] = {**stats[f"{src}-clean"], **stats[name]}
     report = summarise(root, stats, infos, ngrams, tok)
     minhash = {k: v for k, v in dataclasses.asdict(dedup.minhash_config()).items() if isinstance(v, (int, float))}
     report["pipeline"] = {
         "prose-clean": {"input": "raw/prose", "steps": describe_steps(prose_steps)},
         "prose-dedup": {"input": "clean/prose", "steps": [{"step": "MinHash dedup", "settings": minhash}]},
-        **{name: {"stands_for": STANDS_FOR[name], "input": "dedup/prose" if reads[0] == prose else str(reads[0].relative_to(root)),
+        "code-clean": {"input": "raw/code", "steps": describe_steps([dc()])},
+        "math-clean": {"input": "raw/math", "steps": describe_steps([dc()])},
+        **{name: {"stands_for": STANDS_FOR[name], "input": str(reads[0].relative_to(root)),
                   "steps": describe_steps(pipe)} for name, (pipe, reads, _) in pipelines.items()}}
     report["seconds"] = round(time.time() - t0, 1)
     atomic_write_text(root / "REPORT.json", json.dumps(report, indent=2) + "\n")
