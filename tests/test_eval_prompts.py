@@ -160,6 +160,25 @@ def test_bbh_three_shot_prompt_is_the_published_one():
     assert score(T.exact_match, T.bbh_generative(rows[3]), " t3 \n") == 1
 
 
+def test_an_item_is_never_its_own_few_shot_example():
+    from types import SimpleNamespace
+
+    from smolrecipe.evaluation.run import exclude_self_from_fewshots
+
+    rows = [{"input": f"in{i}", "target": f"t{i}"} for i in range(5)]
+    pool = [T.bbh_generative({**r, "__few_shots": True}) for r in rows]
+    docs = [T.bbh_generative(r) for r in rows]
+    for d in docs:  # what lighteval 0.13's balanced sampler hands every document: the same first examples
+        d.fewshot_samples = pool[:3]
+    task = SimpleNamespace(fewshot_docs=lambda: pool)
+    assert exclude_self_from_fewshots({"bbh": task}, {"bbh": docs}) == 3
+    for d in docs:
+        items = [ex.specific["item"] for ex in d.fewshot_samples]
+        assert d.specific["item"] not in items and len(items) == 3
+    assert [ex.specific["item"] for ex in docs[0].fewshot_samples] == ["in1", "in2", "in3"]
+    assert [ex.specific["item"] for ex in docs[4].fewshot_samples] == ["in0", "in1", "in2"]  # untouched
+
+
 def test_math_scoring_compares_the_boxed_answers():
     doc = T.math_generative({"problem": "p", "solution": "so $\\boxed{\\frac{1}{2}}$"})
     assert score(T.qem_math, doc, "We get $\\boxed{\\frac12}$") == 1

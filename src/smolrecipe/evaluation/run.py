@@ -132,10 +132,35 @@ def load_check(configs, log) -> tuple[list[str], dict[str, str]]:
     return ok, failed
 
 
+def spec_keys(results: dict) -> dict:
+    """lighteval 0.13 names results `task:fewshot`; use the `task|fewshot` form of the task lists."""
+    def spec(key: str) -> str:
+        name, _, shots = key.rpartition(":")
+        return f"{name}|{shots}" if name and shots.isdigit() else key
+    return {spec(k): v for k, v in results.items()}
+
+
 def _same_item(a, b) -> bool:
     if a.specific and b.specific and "item" in a.specific:
         return a.specific.get("item") == b.specific.get("item")
     return a.query == b.query and a.choices == b.choices
+
+
+def exclude_self_from_fewshots(tasks: dict, documents: dict) -> int:
+    """Replace an evaluated document found among its own few-shot examples by the next example of the pool.
+
+    lighteval 0.13 means to do this (FewShotSampler drops `x == doc`), but it renames the evaluated document
+    first, so the comparison never matches. Returns how many documents were fixed."""
+    fixed = 0
+    for name, task in tasks.items():
+        for doc in documents.get(name, []):
+            if not any(_same_item(ex, doc) for ex in doc.fewshot_samples):
+                continue
+            kept = [ex for ex in doc.fewshot_samples if not _same_item(ex, doc)]
+            spare = [ex for ex in task.fewshot_docs() if not _same_item(ex, doc) and ex not in kept]
+            doc.fewshot_samples = kept + spare[: len(doc.fewshot_samples) - len(kept)]
+            fixed += 1
+    return fixed
 
 
 def _pipeline_class():
@@ -144,13 +169,7 @@ def _pipeline_class():
     class SuitePipeline(Pipeline):
         def _init_tasks_and_requests(self, tasks: str):
             super()._init_tasks_and_requests(tasks)
-            for name, task in self.tasks_dict.items():  # keep each item out of its own few-shot examples
-                for doc in self.documents_dict[name]:
-                    if not any(_same_item(ex, doc) for ex in doc.fewshot_samples):
-                        continue
-                    kept = [ex for ex in doc.fewshot_samples if not _same_item(ex, doc)]
-                    spare = [ex for ex in task.fewshot_docs() if not _same_item(ex, doc) and ex not in kept]
-                    doc.fewshot_samples = kept + spare[: len(doc.fewshot_samples) - len(kept)]
+            exclude_self_from_fewshots(self.tasks_dict, self.documents_dict)
 
     return SuitePipeline
 
@@ -227,10 +246,10 @@ def evaluate(model: str | Path, suite: Suite, out_dir: Path, *, tokenizer: str |
             "key": key, "suite": suite.name, "model": model_revision(model_dir), "tokenizer": shown(tok),
             "chat_template": suite.chat_template, "tasks_file_sha256": file_sha256(tasks_file()),
             "task_specs": specs, "failed_tasks": failed, "settings": settings, "seconds": round(time.time() - start, 1),
-            "versions": runtime_versions(), "results": results["results"], "example_prompts": prompts,
+            "versions": runtime_versions(), "results": spec_keys(results["results"]), "example_prompts": prompts,
             "config_tasks": {k: {f: str(getattr(v, f, None)) for f in ("hf_repo", "hf_subset", "hf_revision", "num_fewshots",
                                                                "stop_sequence", "generation_size")}
-                             for k, v in results.get("config_tasks", {}).items()},
+                             for k, v in spec_keys(results.get("config_tasks", {})).items()},
         }
         out_dir.mkdir(parents=True, exist_ok=True)
         lighteval_out = out_dir / "lighteval"
