@@ -22,6 +22,8 @@ step "schedules: a 1-sqrt cooldown branched from the constant-LR checkpoint at s
 $SMOL cooldown --from outputs/checkpoints/tiny/200 --shape 1-sqrt --fraction 0.2 --engine local
 step "schedules: uniform average of the last stable-phase checkpoints (SWA-style)"
 $SMOL average outputs/checkpoints/tiny --last 5 --until 200
+step "evaluation: the tiny suite on the base model (lighteval, offline)"
+$SMOL eval --model outputs/checkpoints/tiny-long-context/400 --suite tiny | tail -8
 step "the same stage on a GPU cluster: the nanotron command (dry run)"
 $SMOL pretrain --recipe smollm2-1.7B --stage 3 --engine nanotron --dry-run | grep -E "torchrun|sbatch"
 
@@ -31,3 +33,4 @@ echo "  outputs/plots/tiny-schedule.png            the LR schedule with the stag
 echo "  outputs/runs/tiny-stage*/loss_lr.png       loss and LR per stage"
 echo "  outputs/data/tiny/REPORT.json              what every data filter kept and removed"
 echo "  outputs/checkpoints/tiny-long-context/400  the final base model (a transformers folder in model/)"
+echo "  outputs/eval/tiny-long-context-400/tiny/results.md   its tiny-suite evaluation (lighteval)"

@@ -243,3 +243,23 @@ def test_the_committed_tiny_data_equals_its_generators():
 
     train = {it["prompt"] for it in generate("train", 4000)}
     assert not train & {it["prompt"] for it in chat}  # held-out prompts never met in post-training data
+
+
+def test_importing_the_task_file_and_the_eval_commands_opens_no_connection():
+    import subprocess
+    import sys
+
+    code = (
+        "import socket\n"
+        "def refuse(*a, **k): raise SystemExit('network call at import')\n"
+        "socket.socket.connect = refuse; socket.create_connection = refuse; socket.getaddrinfo = refuse\n"
+        "import importlib.util\n"
+        "spec = importlib.util.spec_from_file_location('t', 'evaluation/tasks.py')\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        "import smolrecipe.commands.eval, smolrecipe.commands.eval_sweep, smolrecipe.evaluation.run\n"
+        "print(len(m.TASKS_TABLE))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO / "src"), "HOME": str(REPO)}  # no offline flags
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert int(r.stdout.split()[-1]) == 12 + 27 + 3  # SmolLM2 tasks, BBH subsets, tiny tasks

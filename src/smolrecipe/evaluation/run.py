@@ -183,11 +183,15 @@ def run_lighteval(model_dir: Path, tokenizer: Path, specs: list[str], suite: Sui
     from lighteval.models.transformers.transformers_model import TransformersModelConfig
     from lighteval.pipeline import ParallelismManager, PipelineParameters
 
+    class LocalModelConfig(TransformersModelConfig):
+        def get_model_sha(self):  # lighteval asks the Hub for a revision; a local folder has none (digest recorded)
+            return ""
+
     _quiet_lighteval()
     work.mkdir(parents=True, exist_ok=True)
     (work / "model").symlink_to(model_dir.resolve(), target_is_directory=True)
     with _inside(work):
-        config = TransformersModelConfig(
+        config = LocalModelConfig(
             model_name="model", tokenizer=str(tokenizer.resolve()), batch_size=batch_size,
             dtype="bfloat16" if torch.cuda.is_available() else "float32",
             device="cuda" if torch.cuda.is_available() else "cpu",
