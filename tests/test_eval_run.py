@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,7 @@ def test_a_rerun_is_skipped_and_new_weights_start_fresh(tiny, tmp_path):
     from smolrecipe.evaluation.run import evaluate
 
     model = random_model(tmp_path / "m", tiny["tok"], seed=1)
+    model = Path(os.path.relpath(model))  # as typed on a command line: relative, tokenizer inside the folder
     suite = one_task_suite(tmp_path, ["tiny_math_bpb|0"], False)
     first = evaluate(model, suite, tmp_path / "out", max_samples=3)
     logs = []

@@ -190,9 +190,10 @@ def run_lighteval(model_dir: Path, tokenizer: Path, specs: list[str], suite: Sui
     _quiet_lighteval()
     work.mkdir(parents=True, exist_ok=True)
     (work / "model").symlink_to(model_dir.resolve(), target_is_directory=True)
+    tokenizer = tokenizer.resolve()  # before moving into the work folder
     with _inside(work):
         config = LocalModelConfig(
-            model_name="model", tokenizer=str(tokenizer.resolve()), batch_size=batch_size,
+            model_name="model", tokenizer=str(tokenizer), batch_size=batch_size,
             dtype="bfloat16" if torch.cuda.is_available() else "float32",
             device="cuda" if torch.cuda.is_available() else "cpu",
             override_chat_template=suite.chat_template, cache_dir="cache",
