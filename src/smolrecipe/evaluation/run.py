@@ -73,6 +73,13 @@ def find_tokenizer(model_dir: Path, given: str | None) -> Path:
                       field="TOKENIZER", fix="pass TOKENIZER=<tokenizer folder> (e.g. outputs/tokenizers/tiny)")
 
 
+def has_chat_template(tokenizer_dir: Path) -> bool:
+    if (tokenizer_dir / "chat_template.jinja").is_file():
+        return True
+    cfg = tokenizer_dir / "tokenizer_config.json"
+    return cfg.is_file() and bool(json.loads(cfg.read_text() or "{}").get("chat_template"))
+
+
 def model_revision(model_dir: Path) -> dict:
     """What identifies the weights: a digest of the folder, plus step and tokens when it is a local checkpoint."""
     rev = {"path": shown(model_dir), "weights": fingerprint(model_dir)[:23]}
@@ -223,6 +230,9 @@ def evaluate(model: str | Path, suite: Suite, out_dir: Path, *, tokenizer: str |
 
     model_dir = check_model(Path(model))
     tok = find_tokenizer(model_dir, tokenizer)
+    if suite.chat_template and not has_chat_template(tok):
+        raise RecipeError(f"the {suite.name} suite applies the chat template, and this tokenizer has none",
+                          file=str(tok), field="SUITE", fix="evaluate a chat model (SFT/DPO output) or use SUITE=base")
     settings = {"suite": suite.name, "batch_size": batch_size, "max_samples": max_samples,
                 "chat_template": suite.chat_template}
     key = evaluation_key(model_dir, tok, suite, settings)

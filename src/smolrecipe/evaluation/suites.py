@@ -28,6 +28,7 @@ class Row:
     formulation: str
     normalisation: str = CHAR_NORM
     percent: bool = True      # accuracies are shown in percent; bits per byte as they are
+    chance: float | None = None  # the score of a random guess, drawn in sweep plots
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ SUITES: dict[str, Suite] = {
         HELLASWAG, ARC, PIQA, MMLU_PRO, BBH_ROW, GSM8K)),
     # chat template off: the chat tasks carry the tiny recipe's ChatML themselves, the math task is plain text
     "tiny": Suite("tiny", "tiny.txt", chat_template=False, reference=None, rows=(
-        Row("tiny chat tasks, 4-way choice", ("tiny_chat_mc",), "acc_norm", "answer among 3 wrong answers (CF)"),
+        Row("tiny chat tasks, 4-way choice", ("tiny_chat_mc",), "acc_norm", "answer among 3 wrong answers (CF)",
+            chance=25.0),
         Row("tiny chat tasks, exact match", ("tiny_chat_gen",), "em", "generative, first line", "-"),
         Row("tiny math solutions, bits per byte (lower is better)", ("tiny_math_bpb",), "bits_per_byte",
             "log-likelihood of the worked solution", "per byte", percent=False))),

@@ -75,7 +75,8 @@ def sweep_table(points: list[dict], suite: Suite, run: Path) -> str:
     lines = [f"# {run.name}: {suite.name} suite over {len(points)} checkpoints", "",
              "| step | tokens | stage | " + " | ".join(labels) + " |", "|---|---|---|" + "---|" * len(labels)]
     for p in points:
-        cells = [f"{p['scores'][lab]:.3f}" if lab in p["scores"] else "-" for lab in labels]
+        cells = [(f"{p['scores'][r.label]:.1f}" if r.percent else f"{p['scores'][r.label]:.3f}")
+                 if r.label in p["scores"] else "-" for r in suite.rows]
         lines.append(f"| {p['step']} | {p['tokens']} | {p['stage']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -96,6 +97,9 @@ def plot_sweep(points: list[dict], stages: list[tuple[str, int]], suite: Suite, 
         ax.set_ylabel("%" if row.percent else row.metric.replace("_", " "))
         ax.set_title(row.label, fontsize=9, loc="left")
         ax.grid(alpha=0.3)
+        if row.chance is not None:
+            ax.axhline(row.chance, color="tab:red", ls=":", lw=0.8, label="chance")
+            ax.legend(loc="lower left", fontsize=7, frameon=False)
         for name, start in stages[1:]:
             ax.axvline(start, color="grey", ls="--", lw=0.8)
         for name, start in stages:
