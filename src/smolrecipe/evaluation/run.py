@@ -119,7 +119,7 @@ def expand_tasks(specs: list[str]):
     except ValueError as e:  # an unknown task name
         raise RecipeError(str(e), file=str(tasks_file()), field="task list",
                           fix="use task names defined in evaluation/tasks.py or lighteval's built-ins") from None
-    return [cfg for cfgs in registry.task_to_configs.values() for cfg in cfgs]
+    return sorted((cfg for cfgs in registry.task_to_configs.values() for cfg in cfgs), key=lambda c: c.full_name)
 
 
 def load_check(configs, log) -> tuple[list[str], dict[str, str]]:
