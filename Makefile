@@ -1,7 +1,7 @@
 # SmolLM2 recipe: a thin dispatcher over `python -m smolrecipe`. `make help` lists every target.
 # Variables: RECIPE (tiny | smollm2-135M | smollm2-360M | smollm2-1.7B), STAGE, ENGINE (auto|local|nanotron),
-# DRY_RUN=1, FROM, FRACTION, SHAPE, STEPS, MODEL, SUITE, REPO (push: RUN, DATA, PRIVATE=1, EVAL). Outputs go to outputs/
-# (SMOLRECIPE_OUTPUTS).
+# DRY_RUN=1, FROM, FRACTION, SHAPE, STEPS, MODEL, SUITE, TOKENIZER, REPO (push: RUN, DATA, PRIVATE=1, EVAL;
+# eval-sweep: RUN). Outputs go to outputs/ (SMOLRECIPE_OUTPUTS).
 
 RECIPE   ?= tiny
 STAGE    ?= 1
@@ -17,7 +17,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help setup setup-gpu lock test demo versions tokenizer check data plan pretrain long-context cooldown \
-        average convert sft dpo eval push scaling report bench clean
+        average convert sft dpo eval eval-sweep push scaling report bench clean
 
 help: ## list the targets
 	@echo "usage: make <target> [RECIPE=tiny] [VAR=value ...]"
@@ -74,8 +74,11 @@ sft: setup ## supervised fine-tuning with TRL (post_training/<recipe>/sft.yaml)
 dpo: setup ## DPO with TRL from the SFT output (post_training/<recipe>/dpo.yaml)
 	@$(SMOL) dpo --recipe $(RECIPE)
 
-eval: setup ## evaluate MODEL with lighteval on SUITE (base | instruct | tiny)
-	@$(SMOL) eval --model "$(MODEL)" --suite $(SUITE)
+eval: setup ## evaluate MODEL with lighteval on SUITE (base | instruct | tiny); TOKENIZER= if MODEL has none
+	@$(SMOL) eval --model "$(MODEL)" --suite $(SUITE) $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)",)
+
+eval-sweep: setup ## evaluate every checkpoint of RUN (a checkpoints folder) on SUITE; plot against tokens seen
+	@$(SMOL) eval-sweep --run "$(RUN)" --suite $(SUITE) $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)",)
 
 push: setup ## upload MODEL (or RUN=<checkpoints> as branches, DATA=<data set>) to REPO with a card (DRY_RUN=1: show, send nothing)
 	@$(SMOL) push $(if $(RUN),--run "$(RUN)",$(if $(DATA),--data "$(DATA)",--model "$(MODEL)")) --repo "$(REPO)" $(DRY) \

@@ -665,3 +665,14 @@ def test_smolrecipe_outputs_moves_data_checkpoints_and_runs_together(scratch_rep
     res = train(cfg, EngineOptions(precision="fp32", threads=1, tensorboard=False, progress=False, max_steps=2))
     assert res.last_checkpoint == elsewhere / "checkpoints" / "tiny" / "2" and res.run_dir == elsewhere / "runs" / "tiny-stage1"
     assert not (scratch_repo / "outputs").exists()
+
+
+def test_a_launch_trains_even_if_something_turned_gradients_off(repo, tmp_path):
+    """lighteval does torch.set_grad_enabled(False) when imported; an evaluation before a launch in one process
+    (the demo, the scaling runner) must not leave the next launch unable to train."""
+    torch.set_grad_enabled(False)
+    try:
+        res = train(stage_cfg(repo, 1, tmp_path / "ck"), opts(tmp_path, max_steps=2))
+    finally:
+        torch.set_grad_enabled(True)
+    assert res.last_step == 2 and res.losses[2] < res.losses[1] + 1.0

@@ -2,7 +2,7 @@
 import subprocess
 
 TARGETS = ["setup", "setup-gpu", "test", "demo", "tokenizer", "data", "plan", "pretrain", "long-context", "cooldown",
-           "average", "convert", "sft", "dpo", "eval", "push", "scaling", "report"]
+           "average", "convert", "sft", "dpo", "eval", "eval-sweep", "push", "scaling", "report"]
 
 
 def test_make_help_lists_every_target():

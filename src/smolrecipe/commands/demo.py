@@ -63,6 +63,8 @@ def steps() -> list[Step]:
              ["cooldown", "--from", "outputs/checkpoints/tiny/200", "--shape", "1-sqrt", "--fraction", "0.2", "--engine", "local"]),
         Step("average", "schedules: uniform average of the last stable-phase checkpoints",
              ["average", "outputs/checkpoints/tiny", "--last", "5", "--until", "200"], artifacts=["outputs/averages"]),
+        Step("eval-base", "evaluation: the tiny suite on the base model (lighteval, offline)",
+             ["eval", "--model", "outputs/checkpoints/tiny-long-context/400", "--suite", "tiny"], artifacts=["outputs/eval"]),
         Step("nanotron", "the 1.7B stage 3 on a GPU cluster: the nanotron command (dry run)",
              ["pretrain", "--recipe", "smollm2-1.7B", "--stage", "3", "--engine", "nanotron", "--dry-run"]),
         Step("report", "report card: Markdown + PNGs and one self-contained HTML page", ["report", "--recipe", "tiny"],

@@ -113,6 +113,12 @@ class Trainer:
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> RunResult:
+        # lighteval turns gradients off for the whole process when it is imported (its transformers_model module):
+        # a launch after an in-process evaluation must not train on nothing
+        with torch.enable_grad():
+            return self._run()
+
+    def _run(self) -> RunResult:
         if self.opts.threads:
             torch.set_num_threads(self.opts.threads)
         t_build = time.time()

@@ -43,6 +43,7 @@ def build(name: str, plots: Path | None = None) -> Page:
     schedule(page, recipe, plots)
     training(page, recipe, plots)
     data(page, recipe)
+    evaluation(page)
     timings(page)
     lineage(page, recipe)
     versions(page)
@@ -142,6 +143,32 @@ def data(page: Page, recipe) -> None:
         page.table(["classifier", "threshold", "F1", "precision", "recall", "held-out annotations"],
                    [[k, c["threshold"], f"{c['f1']:.3f}", f"{c['precision']:.3f}", f"{c['recall']:.3f}", c["n"]]
                     for k, c in rep.get("classifiers", {}).items()])
+
+
+def evaluation(page: Page) -> None:
+    """Every evaluation under outputs/eval (make eval): one table per suite, a row per model; the sweep's plot."""
+    from smolrecipe.evaluation.suites import SUITES
+    from smolrecipe.evaluation.table import row_scores
+
+    found: dict[str, list[tuple[str, dict]]] = {}
+    for f in sorted((outputs_dir() / "eval").glob("*/*/results.json")):
+        if f.parts[-3] == "sweeps":
+            continue
+        summary = json.loads(f.read_text())
+        suite = summary.get("suite")
+        if suite in SUITES:
+            found.setdefault(suite, []).append((f.parts[-3], row_scores(summary["results"], SUITES[suite])))
+    sweeps = sorted((outputs_dir() / "eval" / "sweeps").glob("*/*/sweep.png"))
+    if not found and not sweeps:
+        return
+    page.h2("Evaluation")
+    for suite, rows in found.items():
+        labels = sorted({label for _, scores in rows for label in scores})
+        page.p(f"The {suite} suite (make eval SUITE={suite}; evaluation/README.md says how each task is scored):")
+        page.table(["model", *labels], [[model, *[f"{scores[l][0]:.1f}" if l in scores else "-" for l in labels]]
+                                       for model, scores in rows])
+    for png in sweeps:
+        page.image(png, f"every checkpoint of {png.parts[-3]} on the {png.parts[-2]} suite, against tokens seen")
 
 
 def timings(page: Page) -> None:
