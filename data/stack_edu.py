@@ -46,7 +46,7 @@ def main() -> int:
     a = p.parse_args()
     a.language = stack_edu_language(a.language)
     threshold = THRESHOLDS[a.language]
-    steps = [reader_for(a.input, limit=a.limit, language=a.language, hub_mirror=a.hub_mirror)]
+    steps = [reader_for(a.input, limit=a.limit, language=a.language, hub_mirror=a.hub_mirror, blob_ids=True)]
     writes = [a.out]
     if a.input == "stack-edu":
         misses = a.out.rstrip("/") + "-misses"

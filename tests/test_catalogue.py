@@ -172,6 +172,8 @@ ROWS = [
         "--server", "dummy", "--model", "dummy"], ["--input", "does not exist"]),
     Row("unknown Stack-Edu language", ["data/stack_edu.py", "--language", "Cobol", "--input", "stack-edu", "--classifier",
         "c", "--out", "o"], ["--language", "unknown Stack-Edu language 'Cobol'", "CSharp"]),
+    Row("Stack-Edu ids read as if they were code", ["data/web_filter.py", "--input", "stack-edu", "--out", "o"],
+        ["--input", "stack-edu holds Software Heritage blob ids"]),
     Row("Stack-Edu contents neither S3 nor a folder", ["data/tokenize_folder.py", "--smollm2", "stack-edu", "--language",
         "Go", "--contents", "ftp://mirror/content"], ["--contents", "neither S3 nor a local folder"]),
 ]

@@ -26,8 +26,10 @@ from smolrecipe.data import executor, inference
 
 REPO = Path(__file__).resolve().parents[1]
 MISSING = inference.missing_runner_packages()
-needs_runner = pytest.mark.skipif(bool(MISSING), reason=f"datatrove's inference runner needs {MISSING} "
-                                  "(see smolrecipe.data.inference.RUNNER_PACKAGES)")
+# Without them these tests skip on a developer's machine and fail in CI (CI=true): a core path never skips silently.
+needs_runner = pytest.mark.skipif(bool(MISSING) and not os.environ.get("CI"),
+                                  reason=f"datatrove's inference runner needs {MISSING} (pip install the versions in "
+                                         "smolrecipe.data.inference.RUNNER_PACKAGES)")
 
 # Two encodings that disagree on the same bytes: windows-1252's curly quotes are C1 controls in Latin-1
 # and invalid in UTF-8, so only the file's own src_encoding gives the original text back.
@@ -380,6 +382,7 @@ def test_the_api_key_never_follows_a_redirect_to_another_host():
     ("* water evaporates\n* clouds form\n* rain falls", {"three-bullets", "lowercase", "no-commas", "max-50-words"}),
     ("<<Rain>>\nWater rises, cools and falls.\nP.S. Bring an umbrella. Is there anything else I can help with?",
      {"title", "postscript", "end-phrase", "max-50-words"}),
+    ("* 1\n* 2\n* 3", {"three-bullets", "no-commas", "max-50-words"}),  # no letters: not "lowercase letters"
 ])
 def test_constraint_checkers_keep_exactly_the_replies_that_follow_the_instruction(reply, kept):
     from smolrecipe.data.smoltalk import INSTRUCTIONS

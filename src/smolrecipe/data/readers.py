@@ -212,8 +212,9 @@ def hub_reader(name: str, *, limit: int = -1, language: str | None = None, hub_m
 
 
 def reader_for(source: str, *, limit: int = -1, text_key: str = "text", language: str | None = None,
-               hub_mirror: str | None = None):
-    """A local folder (jsonl) or a Hub source name."""
+               hub_mirror: str | None = None, blob_ids: bool = False):
+    """A local folder (jsonl) or a Hub source name. Stack-Edu's documents are blob ids until a fetch step puts the
+    files in: only a caller that adds that step (blob_ids=True) may read it."""
     import os
 
     from smolrecipe.errors import RecipeError
@@ -223,4 +224,8 @@ def reader_for(source: str, *, limit: int = -1, text_key: str = "text", language
             raise RecipeError(f"input folder {source} does not exist", field="--input",
                               fix="build it first (see data/README.md) or pass a Hub source name")
         return SafeJsonlReader(source, text_key=text_key, limit=limit)
+    if source == "stack-edu" and not blob_ids:
+        raise RecipeError("stack-edu holds Software Heritage blob ids, not code: this step would read the ids",
+                          field="--input", fix="fetch the files first: data/stack_edu.py --input stack-edu, or "
+                                               "data/tokenize_folder.py --smollm2 stack-edu; then pass that output folder")
     return hub_reader(source, limit=limit, language=language, hub_mirror=hub_mirror)
