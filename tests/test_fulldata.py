@@ -483,3 +483,20 @@ def test_stack_edu_languages_are_the_hub_configurations():
     assert hub_reader("starcoderdata", language="CSharp").data_folder.path == "datasets/bigcode/starcoderdata/c-sharp"
     with pytest.raises(RecipeError, match="unknown Stack-Edu language"):
         stack_edu_language("Cobol")
+
+
+def test_the_classifier_reads_the_annotation_folder_annotate_writes(tmp_path):
+    from smolrecipe.data.classifier import read_annotations
+    from smolrecipe.errors import RecipeError
+
+    folder = tmp_path / "ann"
+    folder.mkdir()
+    rows = [{"id": f"doc-{i}", "text": f"text {i}", "score": None if i % 5 == 0 else float(i % 6)} for i in range(30)]
+    (folder / "00000_chunk_0.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:20]))
+    with gzip.open(folder / "00001.jsonl.gz", "wt") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in rows[20:]))
+    got = read_annotations(folder)
+    assert sorted(got) == sorted((r["text"], r["score"]) for r in rows if r["score"] is not None)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RecipeError, match="no annotations found"):
+        read_annotations(tmp_path / "empty")
