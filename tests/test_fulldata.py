@@ -285,7 +285,13 @@ def test_offline_annotation_writes_the_same_rows_and_a_rerun_skips(tmp_path):
     """annotate.py --heuristic (the tiny recipe's judge): the rows the LLM path writes, keyed and resumable."""
     from smolrecipe.data.annotate import heuristic_score
 
-    seeds = seed_docs(tmp_path / "in", 12)
+    seeds = tmp_path / "in"
+    seeds.mkdir()
+    lesson = ("Plants make sugar from light because chlorophyll absorbs it. For example, a leaf in the sun releases "
+              "oxygen, which means water was split. This is why plants need light, and note that roots bring water. ")
+    with open(seeds / "seeds.jsonl", "w") as f:  # prose of growing length: the edu heuristic scores them apart
+        for i in range(12):
+            f.write(json.dumps({"id": f"doc-{i}", "text": f"doc-{i}. " + lesson * (i % 4)}) + "\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
            "SMOLRECIPE_OUTPUTS": str(tmp_path / "outputs")}
     cmd = [sys.executable, str(REPO / "data" / "annotate.py"), "--input", str(seeds), "--sample", "10", "--heuristic",
@@ -296,6 +302,7 @@ def test_offline_annotation_writes_the_same_rows_and_a_rerun_skips(tmp_path):
     texts = {json.loads(line)["id"]: json.loads(line)["text"] for line in (seeds / "seeds.jsonl").open()}
     assert [r["id"] for r in rows] == [f"doc-{i}" for i in range(10)]  # --sample 10: the first 10 read
     assert all(r["score"] == heuristic_score(texts[r["id"]], "edu") and r["annotator"] == "heuristic" for r in rows)
+    assert len({r["score"] for r in rows}) > 1
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
     assert again.returncode == 0 and "already complete" in again.stdout
 
