@@ -2,6 +2,8 @@
 # Variables: RECIPE (tiny | smollm2-135M | smollm2-360M | smollm2-1.7B), STAGE, ENGINE (auto|local|nanotron),
 # DRY_RUN=1, FROM, FRACTION, SHAPE, STEPS, MODEL, SUITE, TOKENIZER, REPO (push: RUN, DATA, PRIVATE=1, EVAL;
 # eval-sweep: RUN). Outputs go to outputs/ (SMOLRECIPE_OUTPUTS).
+# Full-size data on Slurm: SLURM=1 (submit; otherwise `make data` only prints the commands), PARTITION, TASKS, LOGS,
+# SLURM_VENV.
 
 RECIPE   ?= tiny
 STAGE    ?= 1
@@ -50,8 +52,9 @@ check: setup ## validate the recipe's nanotron YAML files and global schedule (R
 plan: setup ## print stages, tokens, mixture, LR per stage and plot the schedule
 	@$(SMOL) plan --recipe $(RECIPE)
 
-data: setup ## build the tokenized folders the recipe's configs point to (datatrove)
-	@$(SMOL) data --recipe $(RECIPE)
+data: setup ## build the tokenized folders the recipe's configs point to (datatrove; full size: prints, SLURM=1 submits)
+	@$(SMOL) data --recipe $(RECIPE) $(if $(filter 1 true yes,$(SLURM)),--submit,) $(if $(PARTITION),--partition $(PARTITION),) \
+	  $(if $(TASKS),--tasks $(TASKS),) $(if $(LOGS),--logs $(LOGS),) $(if $(SLURM_VENV),--venv $(SLURM_VENV),)
 
 pretrain: setup ## train stage STAGE of RECIPE with ENGINE=auto|local|nanotron (DRY_RUN=1 prints the command)
 	@$(SMOL) pretrain --recipe $(RECIPE) --stage $(STAGE) --engine $(ENGINE) $(DRY)

@@ -6,6 +6,9 @@ Usage:
     # the SmolLM2 recipes' folders (pretraining/configs/smollm2-*), cosmo2 tokenizer, on Slurm:
     python data/tokenize_folder.py --smollm2 fineweb-edu --decont-index s3://bucket/decont-index \
         --slurm --partition cpu --tasks 1000 --logging-dir logs/
+    # Stack-Edu: blob ids from the Hub, each file fetched from Software Heritage's bucket before tokenizing
+    python data/tokenize_folder.py --smollm2 stack-edu --language Python --contents s3://softwareheritage/content \
+        --decont-index s3://bucket/decont-index --slurm --partition cpu --tasks 100 --logging-dir logs/
     python data/tokenize_folder.py --smollm2 list
 
 One folder per source, an EOS (<|endoftext|>, id 0) after every document; each *.ds.metadata names the
@@ -17,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from smolrecipe.data import executor, smollm2  # noqa: E402
+from smolrecipe.data import executor, smollm2, stack_edu  # noqa: E402
 from smolrecipe.data.readers import reader_for  # noqa: E402
 from smolrecipe.data.tokenize import check_tokenizer, folder_tokens, tokenizer_step, write_tokenizer_record  # noqa: E402
 from smolrecipe.errors import RecipeError  # noqa: E402
@@ -33,6 +36,8 @@ def main() -> int:
     p.add_argument("--decont-index", default=None)
     p.add_argument("--root", default="outputs/data/smollm2")
     p.add_argument("--limit", type=int, default=-1)
+    p.add_argument("--hub-mirror", default=None, help="read Hub sources from a local folder laid out as <repo>/<path>")
+    stack_edu.add_contents_args(p)
     executor.add_executor_args(p)
     a = p.parse_args()
     if a.smollm2 == "list":
@@ -41,12 +46,16 @@ def main() -> int:
         return 0
     if a.smollm2:
         jobs = smollm2.pipelines(a.smollm2, tokenizer=a.tokenizer or smollm2.COSMO2, root=a.root,
-                                 decont_index=a.decont_index, limit=a.limit, languages=a.language)
+                                 decont_index=a.decont_index, limit=a.limit, languages=a.language,
+                                 hub_mirror=a.hub_mirror, contents=a)
         out = smollm2.output_folder(a.smollm2, a.root)
         for name, steps in jobs:
             # code languages share one folder (each writes its own file prefix): only a single job owns it outright
-            executor.run(steps, a, f"tokenize-{name}", reads=[a.decont_index], writes=[out] if len(jobs) == 1 else [],
-                         config={**executor.script_config(a), "job": name, "out": out})
+            stats = executor.run(steps, a, f"tokenize-{name}", reads=[a.decont_index],
+                                 writes=[out] if len(jobs) == 1 else [],
+                                 config={**executor.script_config(a), "job": name, "out": out})
+            for line in stack_edu.fetch_summary(stats):
+                print(f"{name}: {line}")
     else:
         if not (a.input and a.out and a.tokenizer):
             raise RecipeError("tokenizing a folder needs --input, --out and --tokenizer", field="--input/--out/--tokenizer",

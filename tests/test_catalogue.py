@@ -222,6 +222,23 @@ ROWS = [
         ["outputs/notes", "DATA", "not a data set folder"], a_run_folder_with_one_file),
     Row("push with a missing EVAL file", ["push", "--model", "model", "--repo", "me/tiny", "--eval", "nope.json", "--dry-run"],
         ["nope.json", "EVAL", "evaluation results not found"], a_model_folder),
+    # ---- full-size data: Slurm plan, Stack-Edu contents, LLM steps (issue 10)
+    Row("full-size data submitted without sbatch", ["data", "--recipe", "smollm2-1.7B", "--submit"], ["SLURM=1"]),
+    Row("tiny data with SLURM=1", ["data", "--recipe", "tiny", "--submit"], ["SLURM", "tiny recipe builds its data here"]),
+    Row("annotate without a judge", ["data/annotate.py", "--input", "./in-a", "--out", "ann"], ["--server", "choose the judge"],
+        decont_inputs),
+    Row("annotate at an endpoint that is down", ["data/annotate.py", "--input", "./in-a", "--out", "ann", "--server",
+        "endpoint", "--endpoint", "http://127.0.0.1:9/v1", "--model", "judge"], ["--endpoint", "cannot reach"], decont_inputs),
+    Row("annotate with vLLM where it is not installed", ["data/annotate.py", "--input", "./in-a", "--out", "ann",
+        "--server", "vllm", "--model", "m"], ["--server vllm", "not installed"], decont_inputs),
+    Row("synthetic chats from a missing seed folder", ["data/smoltalk.py", "--subset", "rewrite", "--input", "./nowhere",
+        "--server", "dummy", "--model", "dummy"], ["--input", "does not exist"]),
+    Row("unknown Stack-Edu language", ["data/stack_edu.py", "--language", "Cobol", "--input", "stack-edu", "--classifier",
+        "c", "--out", "o"], ["--language", "unknown Stack-Edu language 'Cobol'", "CSharp"]),
+    Row("Stack-Edu ids read as if they were code", ["data/web_filter.py", "--input", "stack-edu", "--out", "o"],
+        ["--input", "stack-edu holds Software Heritage blob ids"]),
+    Row("Stack-Edu contents neither S3 nor a folder", ["data/tokenize_folder.py", "--smollm2", "stack-edu", "--language",
+        "Go", "--contents", "ftp://mirror/content"], ["--contents", "neither S3 nor a local folder"]),
 ]
 
 

@@ -12,9 +12,7 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -186,48 +184,16 @@ def test_binary_metrics():
     assert (m["precision"], m["recall"], round(m["f1"], 3)) == (1.0, 0.6667, 0.8)
 
 
-# ---- LLM judge over HTTP (OpenAI-compatible), against a local stub server ---------------------------
+# ---- LLM judge replies (the calls themselves: tests/test_fulldata.py, through datatrove's inference runner) ----
 
-class _Judge(BaseHTTPRequestHandler):
-    calls: list = []
+def test_judge_scores_are_read_from_the_reply_and_clipped_to_the_scale():
+    from smolrecipe.data.annotate import PROMPTS, parse_score
 
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).calls.append((self.path, body))
-        if len(type(self).calls) == 1:  # first call: a transient overload the client must retry
-            self.send_response(503)
-            self.end_headers()
-            return
-        text = body["messages"][0]["content"]
-        score = 4 if "photosynthesis" in text.lower() else 1
-        reply = {"choices": [{"message": {"role": "assistant", "content": f"Clear and focused.\nEducational score: {score}"}}]}
-        data = json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *a):
-        pass
-
-
-def test_llm_judge_scores_through_an_openai_compatible_endpoint():
-    from smolrecipe.data.annotate import LLMJudge, parse_score
-
-    server = HTTPServer(("127.0.0.1", 0), _Judge)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        judge = LLMJudge(base_url=f"http://127.0.0.1:{server.server_port}/v1", model="judge", concurrency=1, timeout=5)
-        judge_retry_fast = judge.score_many  # the first 503 costs one 1 s back-off
-        results = judge_retry_fast([GOOD, BAD])
-    finally:
-        server.shutdown()
-    assert [s for s, _ in results] == [4.0, 1.0]
-    path, body = _Judge.calls[-1]
-    assert path == "/v1/chat/completions" and body["model"] == "judge" and body["temperature"] == 0.0
-    assert "Educational score" in body["messages"][0]["content"]
-    assert parse_score("blah\nMath score: 7", "math5") == 5.0 and parse_score("no score", "edu") is None
+    assert parse_score("Clear and focused.\nEducational score: 4", "edu") == 4.0
+    assert parse_score("Score 2 at first... Educational score: **3**", "edu") == 3.0  # the last one counts
+    assert parse_score("blah\nMath score: 7", "math5") == 5.0 and parse_score("Math score: 0", "math3") == 1.0
+    assert parse_score("no score", "edu") is None
+    assert all("{text}" in prompt for prompt in PROMPTS.values())
 
 
 # ---- bad input -------------------------------------------------------------------------------------
@@ -426,7 +392,8 @@ def test_smollm2_pipelines_cover_every_folder_the_configs_name():
     jobs = smollm2.pipelines("stack-edu", decont_index="/tmp/idx", languages=["Java", "Python"])
     assert [j for j, _ in jobs] == ["stack-edu-java", "stack-edu-python"]
     steps = jobs[0][1]
-    assert [type(s).__name__ for s in steps] == ["ParquetReader", "NGramsDecontFilter", "RecipeTokenizer"]
+    assert [type(s).__name__ for s in steps] == ["ParquetReader", "FetchBlobContents", "NGramsDecontFilter",
+                                                 "RecipeTokenizer"]
     assert steps[-1].tokenizer_name_or_path == smollm2.COSMO2 and steps[-1].save_filename == "java"
     long_steps = smollm2.pipelines("books")[0][1]
     assert type(long_steps[1]).__name__ == "MinCharsFilter" and long_steps[1].min_chars == smollm2.LONG_MIN_CHARS

@@ -5,19 +5,27 @@ Usage:
     python -m smolrecipe data --recipe tiny --force         # rebuild from scratch
     python -m smolrecipe data --recipe tiny --benchmark evaluation/data/x.jsonl   # extra decontamination set
     python -m smolrecipe data --recipe smollm2-1.7B         # prints the cluster pipelines to run (data/README.md)
+    python -m smolrecipe data --recipe smollm2-1.7B --submit --partition cpu [--tasks 500] [--logs D] [--venv V]
+                                                            # runs them: make data RECIPE=smollm2-1.7B SLURM=1 PARTITION=cpu
 
 The tiny recipe builds everything offline in outputs/data/tiny/ (see smolrecipe.data.tiny); a rerun
 skips the steps and datatrove tasks that already completed. The SmolLM2 recipes read Hub data sets
-and run on Slurm through the scripts in data/, one per data set and step.
+and run on Slurm through the scripts in data/, one per data set and step: printing them is the default,
+--submit (SLURM=1) runs them in order (the index here, then one sbatch array per folder). Every step is a
+keyed datatrove run, so submitting again resumes: completed tasks are skipped.
 """
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from smolrecipe.config import RECIPES, load_recipe
-from smolrecipe.paths import outputs_dir, resolve
+from smolrecipe.errors import RecipeError
+from smolrecipe.paths import outputs_dir, repo_root, resolve
 
 
 def main(argv: list[str]) -> int:
@@ -27,23 +35,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--benchmark", action="append", default=[], type=Path,
                         help="extra benchmark jsonl file to decontaminate against (repeatable)")
     parser.add_argument("--workers", type=int, default=2, help="local worker processes [%(default)s]")
+    g = parser.add_argument_group("full-size recipes (Slurm)")
+    g.add_argument("--submit", action="store_true", help="run the cluster commands (make: SLURM=1) instead of printing them")
+    g.add_argument("--partition", default=None, help="Slurm partition (make: PARTITION)")
+    g.add_argument("--tasks", type=int, default=500, help="Slurm array size per folder (make: TASKS) [%(default)s]")
+    g.add_argument("--logs", default="outputs/data/logs", help="datatrove logging root, shared by the nodes (make: LOGS)")
+    g.add_argument("--venv", default=None, help="virtualenv the nodes activate (make: SLURM_VENV)")
     args = parser.parse_args(argv)
     recipe = load_recipe(args.recipe, check_tokenizer=False)
     if args.recipe != "tiny":
-        from smolrecipe.data.mixture import format_report, mixture_report
-
-        from smolrecipe.data import smollm2
-
-        print(f"recipe {args.recipe} reads Hub data sets on a cluster: run the pipelines in data/ with --slurm "
-              f"(order and commands in data/README.md), writing to outputs/data/smollm2/:")
-        print("  python data/decontaminate.py --lighteval-tasks <suite> --index <index> --index-only")
-        wanted = {r["folder"] for r in mixture_report(recipe)}
-        for name in smollm2.names():
-            if smollm2.output_folder(name) in wanted:
-                print(f"  python data/tokenize_folder.py --smollm2 {name} --decont-index <index> "
-                      f"--slurm --partition <p> --tasks <n> --logging-dir <logs>")
-        print(format_report(mixture_report(recipe)))
-        return 0
+        return cluster(args, recipe)
+    if args.submit:
+        raise RecipeError("the tiny recipe builds its data here, offline; SLURM=1 is for the full-size recipes",
+                          field="SLURM", fix="make data RECIPE=tiny (without SLURM=1)")
 
     from smolrecipe.data import tiny
     from smolrecipe.data.mixture import format_report, mixture_report
@@ -63,4 +67,38 @@ def main(argv: list[str]) -> int:
     print()
     print(format_report(mixture_report(recipe)))
     print(f"\ndata for recipe tiny ready in {time.time() - t:.0f} s: {root / 'tokenized'} (report: {root / 'REPORT.json'})")
+    return 0
+
+
+def cluster(args: argparse.Namespace, recipe) -> int:
+    """Print the full-size data commands, or (--submit) run them one after the other."""
+    from smolrecipe.data import smollm2
+    from smolrecipe.data.mixture import format_report, mixture_report
+
+    wanted = {r["folder"] for r in mixture_report(recipe)}
+    if args.submit:
+        if shutil.which("sbatch") is None:
+            raise RecipeError("SLURM=1 submits with sbatch, and sbatch is not on this machine", field="SLURM",
+                              fix="run it on the cluster's login node, or leave SLURM unset to print the commands")
+        if not args.partition:
+            raise RecipeError("SLURM=1 needs the partition to submit to", field="PARTITION",
+                              fix=f"make data RECIPE={args.recipe} SLURM=1 PARTITION=<partition>")
+    plan = smollm2.cluster_plan(wanted, partition=args.partition or "${PARTITION}", tasks=str(args.tasks),
+                                logs=args.logs, venv=args.venv)
+    if not args.submit:
+        print(f"recipe {args.recipe} reads Hub data sets and builds its folders on a Slurm cluster. Printed only: "
+              f"`make data RECIPE={args.recipe} SLURM=1 PARTITION=<p>` runs these (TASKS={args.tasks}, "
+              f"LOGS={args.logs}, SLURM_VENV optional; data/README.md explains each step):")
+        for k, (what, argv) in enumerate(plan, 1):
+            print(f"\n# {k}. {what}\n{smollm2.shell_line(argv)}")
+        print()
+        print(format_report(mixture_report(recipe)))
+        return 0
+    for k, (what, argv) in enumerate(plan, 1):
+        print(f"==> {k}/{len(plan)} {what}\n    {smollm2.shell_line(argv)}", flush=True)
+        code = subprocess.run([sys.executable, *argv], cwd=repo_root()).returncode
+        if code:
+            raise RecipeError(f"step {k} ({argv[0]}) exited with code {code}", field="SLURM",
+                              fix="read its output above; `make data ... SLURM=1` again resumes (completed work is skipped)")
+    print(f"submitted: {len(plan) - 1} Slurm job(s); `squeue --me` shows them, {args.logs} holds their logs")
     return 0

@@ -8,19 +8,17 @@ filters the full corpus. The rubrics below are this project's own wording of the
     math3  1-3 math reasoning content (FineMath first pass)
     math5  1-5 math reasoning quality (FineMath second pass; 3+ and 4+ subsets)
 
-`LLMJudge` talks to any OpenAI-compatible chat endpoint (vLLM, TGI, Inference Endpoints) over HTTP;
-`heuristic_score` is the offline stand-in the tiny recipe uses (no model, same output format).
+The judge runs as a datatrove step: `judge_rollout` is the rollout of datatrove's InferenceRunner
+(smolrecipe.data.inference: vLLM / SGLang on the node or an OpenAI-compatible endpoint, checkpointed and
+resumable), `annotation_row` the output format. `HeuristicAnnotator` is the offline stand-in the tiny recipe
+uses (no model, the same rows). One row per document: {id, text, score, annotator, scale, reply}; a reply
+without a score keeps score null.
 """
 from __future__ import annotations
 
-import json
-import os
 import re
-import time
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+
+from datatrove.pipeline.base import PipelineStep
 
 SCALES = {"edu": (0, 5), "code": (0, 5), "math3": (1, 3), "math5": (1, 5)}
 
@@ -89,55 +87,40 @@ def parse_score(reply: str, scale: str) -> float | None:
     return float(min(max(float(found[-1]), lo), hi))
 
 
-@dataclass
-class LLMJudge:
-    """Scores texts with a chat model behind an OpenAI-compatible endpoint (POST {base_url}/chat/completions).
+async def judge_rollout(document, generate, *, scale: str, annotator: str, max_chars: int = 6000) -> dict:
+    """One judge call per document (InferenceRunner rollout): the rubric prompt, the reply, the parsed score.
 
-    base_url: e.g. http://localhost:8000/v1 (vLLM) or an Inference Endpoint's /v1 URL.
-    api_key_env: name of the environment variable holding the key, if the endpoint needs one.
-    """
+    Long documents are cut to `max_chars`: the published judges saw the first few thousand characters too."""
+    prompt = PROMPTS[scale].format(text=document.text[:max_chars])
+    result = await generate({"messages": [{"role": "user", "content": prompt}]})
+    return {"score": parse_score(result.text, scale), "reply": result.text, "annotator": annotator, "scale": scale}
 
-    base_url: str
-    model: str
-    scale: str = "edu"
-    max_chars: int = 6000  # long documents are cut: the judges saw the first few thousand characters too
-    timeout: float = 60.0
-    retries: int = 4
-    concurrency: int = 8
-    api_key_env: str = "OPENAI_API_KEY"
 
-    def _post(self, payload: dict) -> dict:
-        req = urllib.request.Request(self.base_url.rstrip("/") + "/chat/completions", data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-        key = os.environ.get(self.api_key_env)
-        if key:
-            req.add_header("Authorization", f"Bearer {key}")
-        delay = 1.0
-        for attempt in range(self.retries + 1):
-            try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    return json.loads(resp.read().decode("utf-8"))
-            except urllib.error.HTTPError as e:
-                # 429 and 5xx are transient on a loaded inference server; 4xx otherwise is our bug
-                if e.code != 429 and e.code < 500 or attempt == self.retries:
-                    raise
-            except (urllib.error.URLError, TimeoutError, ConnectionError):
-                if attempt == self.retries:
-                    raise
-            time.sleep(delay)
-            delay *= 2
-        raise RuntimeError("unreachable")
+def annotation_row(self, document) -> dict:
+    """Writer adapter: the annotation row of a document the judge (or the heuristic annotator) scored."""
+    result = (document.metadata.get("rollout_results") or [{}])[0]
+    return {"id": document.id, "text": document.text, "score": result.get("score"), "annotator": result.get("annotator"),
+            "scale": result.get("scale"), "reply": result.get("reply", "")}
 
-    def score(self, text: str) -> tuple[float | None, str]:
-        prompt = PROMPTS[self.scale].format(text=text[: self.max_chars])
-        out = self._post({"model": self.model, "messages": [{"role": "user", "content": prompt}],
-                          "temperature": 0.0, "max_tokens": 300})
-        reply = out["choices"][0]["message"]["content"]
-        return parse_score(reply, self.scale), reply
 
-    def score_many(self, texts: list[str]) -> list[tuple[float | None, str]]:
-        with ThreadPoolExecutor(self.concurrency) as pool:
-            return list(pool.map(self.score, texts))
+class HeuristicAnnotator(PipelineStep):
+    """The offline annotator as a pipeline step: the same rows as the judge (annotation_row), no model."""
+
+    name = "📝 Heuristic annotator"
+    type = "🏷 - ANNOTATE"
+
+    def __init__(self, scale: str):
+        super().__init__()
+        if scale not in SCALES:
+            raise ValueError(f"unknown scale {scale!r}; one of {', '.join(SCALES)}")
+        self.scale = scale
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        for doc in data:
+            doc.metadata["rollout_results"] = [{"score": heuristic_score(doc.text, self.scale), "reply": "",
+                                                "annotator": "heuristic", "scale": self.scale}]
+            self.stat_update("annotated")
+            yield doc
 
 
 # ---- offline heuristic annotator (tiny recipe) -------------------------------------------------------

@@ -66,14 +66,31 @@ def binary_metrics(pred: list[float], gold: list[float], threshold: float) -> di
             "positives": sum(g), "n": len(gold)}
 
 
+def annotation_files(path: Path) -> list[Path]:
+    """A jsonl file, or every *.jsonl / *.jsonl.gz in a folder (data/annotate.py writes a folder of chunks)."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.name.endswith((".jsonl", ".jsonl.gz")))
+    return [path] if path.is_file() else []
+
+
 def read_annotations(path: Path) -> list[tuple[str, float]]:
+    import gzip
+
     rows = []
-    with open(path, encoding="utf-8") as f:
-        for k, line in enumerate(f, 1):
-            d = json.loads(line)
-            if d.get("score") is None:
-                continue  # a judge reply without a score: already counted by the annotation step
-            rows.append((d["text"], float(d["score"])))
+    files = annotation_files(path)
+    if not files:
+        raise RecipeError("no annotations found", file=str(path), field="--annotations",
+                          fix="pass the jsonl file or the folder data/annotate.py wrote")
+    for f in files:
+        with (gzip.open(f, "rt", encoding="utf-8") if f.name.endswith(".gz") else open(f, encoding="utf-8")) as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                d = json.loads(line)
+                if d.get("score") is None:
+                    continue  # a judge reply without a score: already counted by the annotation step
+                rows.append((d["text"], float(d["score"])))
     if len(rows) < 20:
         raise RecipeError(f"only {len(rows)} scored annotations", file=str(path), field="score",
                           fix="annotate more documents (data/annotate.py --sample N)")

@@ -24,7 +24,7 @@ from smolrecipe.runkey import run_key
 DEFAULT_LOGS = "outputs/data/logs"
 # flags that change how a run is executed, not what it computes: left out of the run key
 EXECUTION_FLAGS = ("workers", "logging_dir", "slurm", "partition", "time", "cpus_per_task", "mem_per_cpu_gb", "venv",
-                   "overwrite")
+                   "overwrite", "gpus_per_task")
 
 
 def add_executor_args(parser: argparse.ArgumentParser, *, tasks: int = 2, logging_dir: str | None = None) -> None:
@@ -39,6 +39,7 @@ def add_executor_args(parser: argparse.ArgumentParser, *, tasks: int = 2, loggin
     g.add_argument("--time", default="10:00:00", help="Slurm time limit per task [%(default)s]")
     g.add_argument("--cpus-per-task", type=int, default=1, help="Slurm CPUs per task [%(default)s]")
     g.add_argument("--mem-per-cpu-gb", type=int, default=2, help="Slurm memory per CPU [%(default)s]")
+    g.add_argument("--gpus-per-task", type=int, default=0, help="Slurm GPUs per task (LLM steps) [%(default)s]")
     g.add_argument("--venv", default=None, help="Slurm: virtualenv to activate on the nodes")
 
 
@@ -73,6 +74,7 @@ def make_executor(pipeline: list, args: argparse.Namespace, logging_name: str, *
         return SlurmPipelineExecutor(
             pipeline=pipeline, tasks=n, workers=args.workers, time=args.time, partition=args.partition,
             cpus_per_task=args.cpus_per_task, mem_per_cpu_gb=args.mem_per_cpu_gb, job_name=logging_name.split("/")[0],
+            gpus_per_task=getattr(args, "gpus_per_task", 0),
             logging_dir=logging_dir, venv_path=args.venv, depends=depends,
         )
     from datatrove.executor import LocalPipelineExecutor

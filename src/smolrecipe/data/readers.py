@@ -1,8 +1,12 @@
 """Readers: local jsonl folders that tolerate bad input, and the recipe's Hub data sets by name.
 
 Bad input never crashes a run and is never silent: `SafeJsonlReader` counts every skipped line in the
-pipeline stats under `skipped_<reason>` (malformed_json, not_utf8, not_an_object, missing_text, empty_text)
-and `bad_input_summary` turns those counts into one line per reason for the end-of-run summary.
+pipeline stats under `skipped_<reason>` (malformed_json, not_utf8, not_an_object, missing_text, empty_text,
+bad_messages) and `bad_input_summary` turns those counts into one line per reason for the end-of-run summary.
+
+Two Hub sources are not text as published: SmolTalk rows hold a `messages` list (rendered to text with the
+chat template, smolrecipe.data.chat, before any filter sees it), and Stack-Edu rows hold a Software Heritage
+blob id (the document's text is that id until smolrecipe.data.stack_edu.FetchBlobContents puts in the file).
 """
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from dataclasses import dataclass
 import orjson
 from datatrove.pipeline.readers.base import BaseDiskReader
 
-SKIP_REASONS = ("malformed_json", "not_utf8", "not_an_object", "missing_text", "empty_text")
+from smolrecipe.data.chat import message_problem, render_chat
+
+SKIP_REASONS = ("malformed_json", "not_utf8", "not_an_object", "missing_text", "empty_text", "bad_messages")
 
 
 class SafeJsonlReader(BaseDiskReader):
@@ -74,6 +80,11 @@ class SafeJsonlReader(BaseDiskReader):
                     self._skip_line("missing_text")
                     continue
                 value = data[self.text_key]
+                if isinstance(value, list):  # a conversation (TRL's conversational format): rendered as chat text
+                    if message_problem(value):
+                        self._skip_line("bad_messages")
+                        continue
+                    value = data[self.text_key] = render_chat(value)
                 if not isinstance(value, str) or not value.strip():
                     self._skip_line("empty_text")
                     continue
@@ -106,10 +117,15 @@ class HubSource:
     path: str  # folder or glob inside the repo (parquet files)
     text_key: str = "text"
     note: str = ""
+    kind: str = "text"  # "text", "chat" (a messages list, rendered) or "blob-ids" (Stack-Edu: contents fetched later)
 
     @property
     def url(self) -> str:
         return f"hf://datasets/{self.repo}/{self.path}"
+
+    def location(self, hub_mirror: str | None = None) -> str:
+        """hf:// on the cluster, or the same <repo>/<path> layout inside a local mirror folder."""
+        return f"{hub_mirror.rstrip('/')}/{self.repo}/{self.path}" if hub_mirror else self.url
 
 
 # The SmolLM2 pretraining sources (REFERENCE.md sections 2-3; paper arXiv 2502.02737). Paths are the
@@ -126,31 +142,59 @@ HUB_SOURCES: dict[str, HubSource] = {
     "cosmopedia-v2": HubSource("HuggingFaceTB/smollm-corpus", "cosmopedia-v2", note="Cosmopedia v2"),
     "fineweb-edu-dedup": HubSource("HuggingFaceTB/smollm-corpus", "fineweb-edu-dedup", note="SmolLM corpus FineWeb-Edu"),
     "aug-gsm8k": HubSource("HuggingFaceTB/smollm-corpus", "aug-gsm8k", note="augmented GSM8K-style problems"),
-    "smoltalk": HubSource("HuggingFaceTB/smoltalk", "data/all", text_key="messages", note="SFT mixture"),
+    "smoltalk": HubSource("HuggingFaceTB/smoltalk", "data/all", text_key="messages", note="SFT mixture", kind="chat"),
     "books": HubSource("manu/project_gutenberg", "data", note="long documents for context extension"),
 }
 
-STACK_EDU_LANGUAGES = ("Python", "Cpp", "Markdown", "C", "JavaScript", "Java", "SQL", "PHP", "C-Sharp",
+# Stack-Edu's configurations on the Hub, one per language (the data set card's config names).
+STACK_EDU_LANGUAGES = ("Python", "Cpp", "Markdown", "C", "JavaScript", "Java", "SQL", "PHP", "CSharp",
                        "TypeScript", "Shell", "Swift", "Go", "Rust", "Ruby")
+LANGUAGE_ALIASES = {"c-sharp": "CSharp", "c#": "CSharp", "c++": "Cpp"}
+# bigcode/starcoderdata's folder for each of those languages (it spells C# "c-sharp")
+STARCODER_FOLDERS = {**{lang: lang.lower() for lang in STACK_EDU_LANGUAGES}, "CSharp": "c-sharp"}
+
+
+def stack_edu_language(name: str) -> str:
+    """A Stack-Edu configuration name from what a user typed (case-insensitive; C-Sharp, C# and C++ accepted)."""
+    from smolrecipe.errors import RecipeError
+
+    by_lower = {lang.lower(): lang for lang in STACK_EDU_LANGUAGES} | LANGUAGE_ALIASES
+    if str(name).lower() not in by_lower:
+        raise RecipeError(f"unknown Stack-Edu language {name!r}", field="--language",
+                          fix=f"one of {', '.join(STACK_EDU_LANGUAGES)}")
+    return by_lower[str(name).lower()]
 
 
 def code_source(dataset: str, language: str) -> HubSource:
-    """StarCoderData / Stack-Edu per language (the content of Stack-Edu is fetched from Software Heritage
-    by blob id on the cluster; its parquet files hold the ids and the scores)."""
+    """StarCoderData / Stack-Edu for one language. Stack-Edu's parquet files hold blob ids and scores; the
+    files themselves are fetched from Software Heritage's bucket (smolrecipe.data.stack_edu)."""
+    lang = stack_edu_language(language)
     if dataset == "starcoderdata":
-        return HubSource("bigcode/starcoderdata", language.lower(), text_key="content", note=f"StarCoderData {language}")
+        return HubSource("bigcode/starcoderdata", STARCODER_FOLDERS[lang], text_key="content", note=f"StarCoderData {lang}")
     if dataset == "stack-edu":
-        if language not in STACK_EDU_LANGUAGES:
-            from smolrecipe.errors import RecipeError
-
-            raise RecipeError(f"unknown Stack-Edu language {language!r}", field="--language",
-                              fix=f"one of {', '.join(STACK_EDU_LANGUAGES)}")
-        return HubSource("HuggingFaceTB/stack-edu", language, text_key="text", note=f"Stack-Edu {language}")
+        return HubSource("HuggingFaceTB/stack-edu", lang, text_key="blob_id", note=f"Stack-Edu {lang}", kind="blob-ids")
     raise ValueError(dataset)
 
 
-def hub_reader(name: str, *, limit: int = -1, language: str | None = None):
-    """A datatrove ParquetReader on the hf:// path of a named source (streams from the Hub on the cluster)."""
+def stack_edu_row(self, data: dict, path: str, id_in_file) -> dict:
+    """Reader adapter for Stack-Edu rows: id and text are the blob id, every other column goes to metadata."""
+    blob = data.pop("blob_id", None) or ""
+    return {"text": blob, "id": blob or f"{path}/{id_in_file}", "metadata": {**data, "blob_id": blob}}
+
+
+def chat_row(self, data: dict, path: str, id_in_file) -> dict:
+    """Reader adapter for chat rows: the messages rendered with the chat template (counted and skipped if malformed)."""
+    messages = data.pop(self.text_key, None)
+    text = ""
+    if message_problem(messages):
+        self.stat_update("skipped_bad_messages")
+    else:
+        text = render_chat(messages)
+    return {"text": text, "id": data.pop(self.id_key, f"{path}/{id_in_file}"), "metadata": data}
+
+
+def hub_reader(name: str, *, limit: int = -1, language: str | None = None, hub_mirror: str | None = None):
+    """A datatrove ParquetReader on a named source: hf:// on the cluster (streamed), or a local mirror of it."""
     from datatrove.pipeline.readers import ParquetReader
 
     from smolrecipe.errors import RecipeError
@@ -162,12 +206,15 @@ def hub_reader(name: str, *, limit: int = -1, language: str | None = None):
     else:
         raise RecipeError(f"unknown source {name!r}", field="--source",
                           fix=f"one of {', '.join([*HUB_SOURCES, 'starcoderdata', 'stack-edu'])} or a local folder")
-    return ParquetReader(src.url, text_key=src.text_key, limit=limit, glob_pattern="**/*.parquet",
-                         default_metadata={"source": name})
+    adapter = {"chat": chat_row, "blob-ids": stack_edu_row}.get(src.kind)
+    return ParquetReader(src.location(hub_mirror), text_key=src.text_key, limit=limit, glob_pattern="**/*.parquet",
+                         adapter=adapter, default_metadata={"source": name})
 
 
-def reader_for(source: str, *, limit: int = -1, text_key: str = "text", language: str | None = None):
-    """A local folder (jsonl) or a Hub source name."""
+def reader_for(source: str, *, limit: int = -1, text_key: str = "text", language: str | None = None,
+               hub_mirror: str | None = None, blob_ids: bool = False):
+    """A local folder (jsonl) or a Hub source name. Stack-Edu's documents are blob ids until a fetch step puts the
+    files in: only a caller that adds that step (blob_ids=True) may read it."""
     import os
 
     from smolrecipe.errors import RecipeError
@@ -177,4 +224,8 @@ def reader_for(source: str, *, limit: int = -1, text_key: str = "text", language
             raise RecipeError(f"input folder {source} does not exist", field="--input",
                               fix="build it first (see data/README.md) or pass a Hub source name")
         return SafeJsonlReader(source, text_key=text_key, limit=limit)
-    return hub_reader(source, limit=limit, language=language)
+    if source == "stack-edu" and not blob_ids:
+        raise RecipeError("stack-edu holds Software Heritage blob ids, not code: this step would read the ids",
+                          field="--input", fix="fetch the files first: data/stack_edu.py --input stack-edu, or "
+                                               "data/tokenize_folder.py --smollm2 stack-edu; then pass that output folder")
+    return hub_reader(source, limit=limit, language=language, hub_mirror=hub_mirror)
