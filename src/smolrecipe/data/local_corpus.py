@@ -30,7 +30,9 @@ from smolrecipe.publish import atomic_write_text
 SKIP_PARTS = ("test", "tests", "idlelib", "lib2to3", "site-packages", "__pycache__", "ensurepip", "turtledemo",
               "dist-packages")
 MIN_DOCSTRING_WORDS = 12
-CODE_BYTES, LONG_BYTES = 3_000_000, 1_200_000
+# sizes for what the tiny recipe reads: prose ~1.2x what web-edu (its classifier keeps ~55%) needs, code and long
+# documents a few times what their folders give (more costs decontamination time, not quality)
+PROSE_BYTES, CODE_BYTES, LONG_BYTES = 5_000_000, 3_000_000, 1_200_000
 
 
 def stdlib_root() -> Path:
@@ -75,7 +77,7 @@ def site_modules() -> list[Path]:
     return [p for p in sorted(root.rglob("*.py")) if not any(part in skip for part in p.relative_to(root).parts)]
 
 
-def prose_docs(max_bytes: int = 4_500_000) -> list[dict]:
+def prose_docs(max_bytes: int = PROSE_BYTES) -> list[dict]:
     docs, total = [], 0
     for root, files, tag in ((stdlib_root(), stdlib_modules(), "stdlib-doc"),
                              (Path(sysconfig.get_paths()["purelib"]), site_modules(), "site-doc")):
@@ -152,7 +154,7 @@ def build(out: Path, *, math_problems: int = 3000, benchmark_problems: int = 200
     A source's DONE file records how it was built; a source built with other sizes is rebuilt (and every step
     reading it then restarts, since the data steps are keyed on their inputs' content)."""
     builders = {  # name: (documents, what determines them)
-        "prose": (prose_docs, {"max_bytes": 4_500_000, "min_words": MIN_DOCSTRING_WORDS}),
+        "prose": (prose_docs, {"max_bytes": PROSE_BYTES, "min_words": MIN_DOCSTRING_WORDS}),
         "code": (code_docs, {"max_bytes": CODE_BYTES}),
         "math": (lambda: [{"id": f"mathgen/{k}", **p} for k, p in enumerate(mathgen.problems(math_problems, seed=0))],
                  {"problems": math_problems}),

@@ -118,7 +118,7 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     args.logging_dir = str(root / "logs")
     log(f"==> raw corpus -> {root / 'raw'}")
     counts = local_corpus.build(root / "raw")
-    log("  " + ", ".join(f"{k} {v} docs" for k, v in counts.items()))
+    log("  " + ", ".join(f"{k} {v} docs" for k, v in counts.items()) + f" ({time.time() - t0:.0f} s)")
 
     log("==> annotate (offline heuristic judge) and train the classifiers")
     infos = annotate_and_train(root, tok, log)
@@ -141,8 +141,11 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     def run(name, pipeline, reads, writes, config=None):
         # Keyed on content (smolrecipe.runkey): a changed benchmark set, classifier, tokenizer or upstream folder
         # starts this step fresh and replaces its outputs; an unchanged one resumes or skips it.
-        return executor.run(pipeline, args, name, reads=[*reads, idx], writes=writes, config=config, overwrite=True,
-                            report_bad_input=False, log=lambda m: log("  " + m))  # bad input is summarised at the end
+        t = time.time()
+        stats = executor.run(pipeline, args, name, reads=[*reads, idx], writes=writes, config=config, overwrite=True,
+                             report_bad_input=False, log=lambda m: log("  " + m))  # bad input is summarised at the end
+        log(f"  {name}: {time.time() - t:.0f} s")
+        return stats
 
     T = lambda name: str(root / "tokenized" / name)  # noqa: E731
     S = lambda name: str(root / "scored" / name)  # noqa: E731
@@ -153,9 +156,11 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     prose_steps = [reader(raw / "prose"), *web_filters(tiny=True), dc(),
                    JsonlWriter(str(root / "clean" / "prose"), compression="gzip")]
     stats["prose-clean"] = run("prose-clean", prose_steps, [raw / "prose"], [root / "clean" / "prose"])
+    t_dedup = time.time()
     stats["prose-dedup"] = dedup.run_minhash(str(root / "clean" / "prose"), str(prose), str(root / "minhash" / "prose"),
                                              args, name="prose-dedup", report_bad_input=False, overwrite=True,
                                              log=lambda m: log("  " + m))
+    log(f"  prose-dedup: {time.time() - t_dedup:.0f} s")
     # code and math feed two folders each (all, and classifier-filtered): decontaminated once, into clean/
     for src in ("code", "math"):
         log(f"==> {src}: decontamination (shared by {src} and {src}-edu)")
