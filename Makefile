@@ -1,6 +1,6 @@
 # SmolLM2 recipe: a thin dispatcher over `python -m smolrecipe`. `make help` lists every target.
 # Variables: RECIPE (tiny | smollm2-135M | smollm2-360M | smollm2-1.7B), STAGE, ENGINE (auto|local|nanotron),
-# DRY_RUN=1, FROM, FRACTION, SHAPE, STEPS, MODEL, SUITE, TOKENIZER, REPO (push: RUN, DATA, PRIVATE=1, EVAL;
+# DRY_RUN=1 (every step: check its input and print what it would do, change nothing), FROM, FRACTION, SHAPE, STEPS, MODEL, SUITE, TOKENIZER, REPO (push: RUN, DATA, PRIVATE=1, EVAL;
 # eval-sweep: RUN). Outputs go to outputs/ (SMOLRECIPE_OUTPUTS).
 # Full-size data on Slurm: SLURM=1 (submit; otherwise `make data` only prints the commands), PARTITION, TASKS, LOGS,
 # SLURM_VENV.
@@ -38,22 +38,22 @@ test: setup ## run the test suite offline (under 15 minutes on 2 cores)
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONPATH=src $(PYTHON) -m pytest -q tests
 
 demo: setup ## run the tiny recipe end to end, offline, one line per step (REDO=1 starts over)
-	@bash scripts/demo.sh $(if $(filter 1 true yes,$(REDO)),--redo,)
+	@bash scripts/demo.sh $(if $(filter 1 true yes,$(REDO)),--redo,) $(DRY)
 
 versions: setup ## print pinned and installed upstream versions
-	@$(SMOL) versions
+	@$(SMOL) versions $(DRY)
 
 tokenizer: setup ## train the recipe's tokenizer locally (tiny only; full recipes use cosmo2)
-	@$(SMOL) tokenizer --recipe $(RECIPE)
+	@$(SMOL) tokenizer --recipe $(RECIPE) $(DRY)
 
 check: setup ## validate the recipe's nanotron YAML files and global schedule (RECIPE=all for every recipe)
-	@$(SMOL) check $(if $(filter all,$(RECIPE)),--all,--recipe $(RECIPE))
+	@$(SMOL) check $(if $(filter all,$(RECIPE)),--all,--recipe $(RECIPE)) $(DRY)
 
 plan: setup ## print stages, tokens, mixture, LR per stage and plot the schedule
-	@$(SMOL) plan --recipe $(RECIPE)
+	@$(SMOL) plan --recipe $(RECIPE) $(DRY)
 
 data: setup ## build the tokenized folders the recipe's configs point to (datatrove; full size: prints, SLURM=1 submits)
-	@$(SMOL) data --recipe $(RECIPE) $(if $(filter 1 true yes,$(SLURM)),--submit,) $(if $(PARTITION),--partition $(PARTITION),) \
+	@$(SMOL) data --recipe $(RECIPE) $(DRY) $(if $(filter 1 true yes,$(SLURM)),--submit,) $(if $(PARTITION),--partition $(PARTITION),) \
 	  $(if $(TASKS),--tasks $(TASKS),) $(if $(LOGS),--logs $(LOGS),) $(if $(SLURM_VENV),--venv $(SLURM_VENV),)
 
 pretrain: setup ## train stage STAGE of RECIPE with ENGINE=auto|local|nanotron (DRY_RUN=1 prints the command)
@@ -66,32 +66,32 @@ cooldown: setup ## branch a cooldown from checkpoint FROM (FRACTION=0.2 or STEPS
 	@$(SMOL) cooldown --from "$(FROM)" --shape $(SHAPE) $(if $(STEPS),--steps $(STEPS),--fraction $(FRACTION)) --engine $(ENGINE) $(DRY)
 
 average: setup ## average checkpoints (FROM="dir1 dir2 ..." or a run folder) into a transformers folder
-	@$(SMOL) average $(FROM)
+	@$(SMOL) average $(FROM) $(DRY)
 
 convert: setup ## convert a nanotron checkpoint FROM to a transformers folder (GPU env; DRY_RUN=1 prints the command)
 	@$(SMOL) convert --from "$(FROM)" $(DRY)
 
 sft: setup ## supervised fine-tuning with TRL (post_training/<recipe>/sft.yaml)
-	@$(SMOL) sft --recipe $(RECIPE)
+	@$(SMOL) sft --recipe $(RECIPE) $(DRY)
 
 dpo: setup ## DPO with TRL from the SFT output (post_training/<recipe>/dpo.yaml)
-	@$(SMOL) dpo --recipe $(RECIPE)
+	@$(SMOL) dpo --recipe $(RECIPE) $(DRY)
 
 eval: setup ## evaluate MODEL with lighteval on SUITE (base | instruct | tiny); TOKENIZER= if MODEL has none
-	@$(SMOL) eval --model "$(MODEL)" --suite $(SUITE) $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)",)
+	@$(SMOL) eval --model "$(MODEL)" --suite $(SUITE) $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)",) $(DRY)
 
 eval-sweep: setup ## evaluate every checkpoint of RUN (a checkpoints folder) on SUITE; plot against tokens seen
-	@$(SMOL) eval-sweep --run "$(RUN)" --suite $(SUITE) $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)",)
+	@$(SMOL) eval-sweep --run "$(RUN)" --suite $(SUITE) $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)",) $(DRY)
 
 push: setup ## upload MODEL (or RUN=<checkpoints> as branches, DATA=<data set>) to REPO with a card (DRY_RUN=1: show, send nothing)
 	@$(SMOL) push $(if $(RUN),--run "$(RUN)",$(if $(DATA),--data "$(DATA)",--model "$(MODEL)")) --repo "$(REPO)" $(DRY) \
 		$(if $(filter 1 true yes,$(PRIVATE)),--private,) $(if $(STEPS),--steps "$(STEPS)",) $(if $(EVAL),--eval "$(EVAL)",)
 
 scaling: setup ## the schedules recipe: cooldowns vs cosine, SWA/EMA, scaling laws from reusable runs (STEPS=600, DATA=dir)
-	@$(SMOL) scaling $(if $(STEPS),--steps $(STEPS),) $(if $(DATA),--data $(DATA),)
+	@$(SMOL) scaling $(if $(STEPS),--steps $(STEPS),) $(if $(DATA),--data $(DATA),) $(DRY)
 
 report: setup ## collect plots and tables of the recipe's runs into outputs/report/<recipe>.md
-	@$(SMOL) report --recipe $(RECIPE)
+	@$(SMOL) report --recipe $(RECIPE) $(DRY)
 
 bench: setup ## run the benchmarks (ratios against baselines measured in the same run)
 	@PYTHONPATH=src $(PYTHON) benchmarks/run.py

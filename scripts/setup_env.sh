@@ -37,7 +37,11 @@ if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   pip install "torch==$torch_pin" || fail "could not install torch==$torch_pin"
 else
   echo "installing torch $torch_pin (CPU build) ..."
-  if ! pip install --no-index "torch==$torch_pin" 2>/dev/null; then  # a local wheel, when pip is given one
+  # A local wheel, when pip is given one (find-links): torch alone first, since its dependencies are not on that
+  # disk; then the same pin again, which finds torch installed and fetches only its dependencies from the index.
+  if pip install --no-index --no-deps "torch==$torch_pin" 2>/dev/null; then
+    pip install "torch==$torch_pin" || fail "could not install the dependencies of torch==$torch_pin"
+  else
     pip install "torch==$torch_pin" --index-url "$CPU_INDEX" \
       || fail "could not install torch==$torch_pin from $CPU_INDEX (set TORCH_INDEX_URL to a reachable CPU wheel index)"
   fi

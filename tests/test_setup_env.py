@@ -62,9 +62,11 @@ def torch_pin() -> str:
 def test_no_gpu_takes_the_local_wheel_first(fake):
     r, pips = run_setup(*fake)
     assert r.returncode == 0, r.stderr
-    assert pips[0].endswith(f"install --no-index torch=={torch_pin()}")
+    assert pips[0].endswith(f"install --no-index --no-deps torch=={torch_pin()}")
+    # torch is then installed, so the same pin only brings its dependencies (the local disk has none of them)
+    assert pips[1].endswith(f"install torch=={torch_pin()}")
     assert not any("download.pytorch.org" in c for c in pips)  # the local wheel was enough
-    assert "constraints.txt" in pips[1] and "-e .[test]" in pips[1]
+    assert "constraints.txt" in pips[2] and "-e .[test]" in pips[2]
 
 
 def test_no_gpu_and_no_local_wheel_uses_the_cpu_index_never_pypi(fake):

@@ -64,12 +64,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--last", type=int, default=5, help="for a run folder: how many of its newest checkpoints")
     parser.add_argument("--until", type=int, default=None, help="for a run folder: ignore checkpoints after this step")
     parser.add_argument("--out", type=Path, default=None, help="output transformers folder")
+    parser.add_argument("--dry-run", action="store_true", help="list the checkpoints and the output folder; write nothing")
     args = parser.parse_args(argv)
     folders = expand(args.paths, args.last, args.until)
     if len(folders) < 2:
         raise RecipeError(f"found {len(folders)} checkpoint(s) to average", fix="give at least two checkpoints (or a run folder with two)")
     first, last = folders[0], folders[-1]
     out = args.out or outputs_dir() / "averages" / f"{first.parent.name}-avg-{first.name}-{last.name}"
+    if args.dry_run:
+        print(f"dry run: would average {len(folders)} checkpoints ({', '.join(f.name for f in folders)}) -> {out}")
+        return 0
     path = average_folders(folders, out)
     print(f"averaged {len(folders)} checkpoints ({', '.join(f.name for f in folders)}) -> {path}")
     return 0

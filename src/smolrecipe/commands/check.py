@@ -1,6 +1,6 @@
 """Validate a recipe's nanotron YAML files one by one and together (the global WSD schedule), and its data.
 
-Usage: python -m smolrecipe check [--recipe tiny | --all] [FILE.yaml ...]
+Usage: python -m smolrecipe check [--recipe tiny | --all] [FILE.yaml ...] [--dry-run]
 
 With files, each is loaded with the strict loader and checked on its own. Errors name the file,
 the field path and a fix; the exit code is 2 on the first error. For a recipe, the built data folders are
@@ -19,6 +19,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--recipe", default=None, help=f"one of {', '.join(RECIPES)}")
     parser.add_argument("--all", action="store_true", help="check every recipe")
     parser.add_argument("files", nargs="*", help="single nanotron YAML files to check")
+    parser.add_argument("--dry-run", action="store_true", help="the same: a check writes nothing")
     args = parser.parse_args(argv)
     for f in args.files:
         check_config(load_nanotron_yaml(f))

@@ -18,18 +18,22 @@ from pathlib import Path
 from smolrecipe.commands.pretrain import run_config
 from smolrecipe.engine.cooldown import derive_cooldown, write_cooldown_yaml
 from smolrecipe.engine.options import add_engine_args
+from smolrecipe.errors import RecipeError
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="smolrecipe cooldown", description=__doc__.splitlines()[0])
-    parser.add_argument("--from", dest="source", type=Path, required=True, help="checkpoint folder <checkpoints_path>/<step>")
+    parser.add_argument("--from", dest="source", required=True, help="checkpoint folder <checkpoints_path>/<step>")
     parser.add_argument("--shape", default="1-sqrt", choices=("linear", "cosine", "1-sqrt"))
     length = parser.add_mutually_exclusive_group(required=True)
     length.add_argument("--fraction", type=float, help="cooldown share of the branched run, e.g. 0.2")
     length.add_argument("--steps", type=int, help="cooldown length in steps")
     add_engine_args(parser)
     args = parser.parse_args(argv)
-    cfg, branch = derive_cooldown(args.source, args.shape, steps=args.steps, fraction=args.fraction)
+    if not args.source.strip():  # make passes FROM="" when it is not set
+        raise RecipeError("no checkpoint given to branch from", field="FROM",
+                          fix="make cooldown FROM=outputs/checkpoints/tiny/200 FRACTION=0.2 SHAPE=1-sqrt")
+    cfg, branch = derive_cooldown(Path(args.source), args.shape, steps=args.steps, fraction=args.fraction)
     if args.dry_run:
         print(f"# branch: {json.dumps(branch)}")
     else:

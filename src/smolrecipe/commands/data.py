@@ -7,6 +7,7 @@ Usage:
     python -m smolrecipe data --recipe smollm2-1.7B         # prints the cluster pipelines to run (data/README.md)
     python -m smolrecipe data --recipe smollm2-1.7B --submit --partition cpu [--tasks 500] [--logs D] [--venv V]
                                                             # runs them: make data RECIPE=smollm2-1.7B SLURM=1 PARTITION=cpu
+    python -m smolrecipe data --recipe tiny --dry-run       # checks the inputs, lists the folders; builds nothing
 
 The tiny recipe builds everything offline in outputs/data/tiny/ (see smolrecipe.data.tiny); a rerun
 skips the steps and datatrove tasks that already completed. The SmolLM2 recipes read Hub data sets
@@ -35,6 +36,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--benchmark", action="append", default=[], type=Path,
                         help="extra benchmark jsonl file to decontaminate against (repeatable)")
     parser.add_argument("--workers", type=int, default=2, help="local worker processes [%(default)s]")
+    parser.add_argument("--dry-run", action="store_true", help="check the inputs and list the folders (with --submit: the jobs); build and submit nothing")
     g = parser.add_argument_group("full-size recipes (Slurm)")
     g.add_argument("--submit", action="store_true", help="run the cluster commands (make: SLURM=1) instead of printing them")
     g.add_argument("--partition", default=None, help="Slurm partition (make: PARTITION)")
@@ -58,6 +60,13 @@ def main(argv: list[str]) -> int:
         # recorded in every .ds.metadata: a path relative to the checkout stays valid on another machine
         tok = tok.resolve().relative_to(Path.cwd().resolve())
     tiny.preflight(root, str(tok), args.benchmark)  # before deleting or computing anything
+    if args.dry_run:
+        rows = mixture_report(recipe)
+        built = sum(1 for r in rows if r["available"])
+        print(f"dry run: would build {len(rows)} tokenized folders under {root / 'tokenized'} with datatrove "
+              f"({built} already built; a rerun resumes, --force starts over): "
+              + ", ".join(Path(r["folder"]).name for r in rows))
+        return 0
     if args.force:
         tiny.clean(root)
     ex_args = argparse.Namespace(tasks=2, workers=args.workers, logging_dir=None, slurm=False, overwrite=True)
@@ -77,7 +86,7 @@ def cluster(args: argparse.Namespace, recipe) -> int:
 
     wanted = {r["folder"] for r in mixture_report(recipe)}
     if args.submit:
-        if shutil.which("sbatch") is None:
+        if shutil.which("sbatch") is None and not args.dry_run:
             raise RecipeError("SLURM=1 submits with sbatch, and sbatch is not on this machine", field="SLURM",
                               fix="run it on the cluster's login node, or leave SLURM unset to print the commands")
         if not args.partition:
@@ -85,7 +94,7 @@ def cluster(args: argparse.Namespace, recipe) -> int:
                               fix=f"make data RECIPE={args.recipe} SLURM=1 PARTITION=<partition>")
     plan = smollm2.cluster_plan(wanted, partition=args.partition or "${PARTITION}", tasks=str(args.tasks),
                                 logs=args.logs, venv=args.venv)
-    if not args.submit:
+    if not args.submit or args.dry_run:
         print(f"recipe {args.recipe} reads Hub data sets and builds its folders on a Slurm cluster. Printed only: "
               f"`make data RECIPE={args.recipe} SLURM=1 PARTITION=<p>` runs these (TASKS={args.tasks}, "
               f"LOGS={args.logs}, SLURM_VENV optional; data/README.md explains each step):")

@@ -157,7 +157,8 @@ def describe(step: Step, text: str) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="smolrecipe demo", description=__doc__.splitlines()[0])
     parser.add_argument("--redo", action="store_true", help="delete outputs/ first and run every step again")
-    parser.add_argument("--list", action="store_true", help="print the steps and their commands, run nothing")
+    parser.add_argument("--list", "--dry-run", dest="list", action="store_true",
+                        help="print the steps and their commands, run nothing")
     args = parser.parse_args(argv)
     plan = steps()
     if args.list:

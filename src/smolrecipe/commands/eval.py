@@ -3,7 +3,7 @@
 Usage:
     python -m smolrecipe eval --model outputs/checkpoints/tiny-long-context/400 --suite tiny
     python -m smolrecipe eval --model <folder> --suite base [--tokenizer DIR] [--out DIR] [--max-samples N] [--force]
-    (make eval MODEL=<folder> SUITE=base|instruct|tiny [TOKENIZER=<folder>])
+    (make eval MODEL=<folder> SUITE=base|instruct|tiny [TOKENIZER=<folder>] [DRY_RUN=1])
 
 Writes <out>/results.json, <out>/results.md (the table, with the published SmolLM2 numbers beside the measured
 ones for the base suite) and lighteval's own JSON and details in <out>/lighteval/. Default out:
@@ -32,6 +32,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="sequences per forward pass")
     parser.add_argument("--max-samples", type=int, default=None, help="at most N items per task (partial, marked so)")
     parser.add_argument("--force", action="store_true", help="rerun even when the same evaluation is already done")
+    parser.add_argument("--dry-run", action="store_true", help="check the model and list the tasks; evaluate nothing")
 
 
 def check_numbers(args) -> None:
@@ -57,6 +58,13 @@ def main(argv: list[str]) -> int:
     check_numbers(args)
     model_dir = check_model(user_path(args.model))
     out = user_path(args.out) if args.out else outputs_dir() / "eval" / model_label(model_dir) / args.suite
+    if args.dry_run:
+        from smolrecipe.evaluation.run import find_tokenizer
+
+        tok = find_tokenizer(model_dir, args.tokenizer)
+        print(f"dry run: would evaluate {shown(model_dir)} (tokenizer {shown(tok)}) on the {args.suite} suite "
+              f"({len(SUITES[args.suite].tasks())} tasks) -> {shown(out)}")
+        return 0
     summary = evaluate(model_dir, SUITES[args.suite], out, tokenizer=args.tokenizer, batch_size=args.batch_size,
                        max_samples=args.max_samples, force=args.force)
     print((out / "results.md").read_text() if (out / "results.md").exists() else "")

@@ -3,7 +3,7 @@
 Usage:
     python -m smolrecipe eval-sweep --run outputs/checkpoints/tiny --suite tiny
     python -m smolrecipe eval-sweep --run <checkpoints folder> [--suite ...] [--every K] [--max-samples N]
-    (make eval-sweep RUN=outputs/checkpoints/tiny SUITE=tiny)
+    (make eval-sweep RUN=outputs/checkpoints/tiny SUITE=tiny [DRY_RUN=1])
 
 Each checkpoint (<run>/<step>/ with a transformers folder in model/) is evaluated into
 outputs/eval/sweeps/<run>/<suite>/<step>/; a checkpoint already evaluated with the same weights and settings is
@@ -18,7 +18,7 @@ import argparse
 from smolrecipe.commands.eval import add_common, check_numbers
 from smolrecipe.errors import RecipeError
 from smolrecipe.evaluation.suites import SUITES
-from smolrecipe.paths import outputs_dir, user_path
+from smolrecipe.paths import outputs_dir, shown, user_path
 
 
 def main(argv: list[str]) -> int:
@@ -37,6 +37,13 @@ def main(argv: list[str]) -> int:
         raise RecipeError(f"--every {args.every} is not a positive number", field="--every", fix="use --every 1")
     run = user_path(args.run)
     out = user_path(args.out) if args.out else outputs_dir() / "eval" / "sweeps" / run.name / args.suite
+    if args.dry_run:
+        from smolrecipe.evaluation.sweep import run_checkpoints
+
+        steps = [c.name for c in run_checkpoints(run, args.every)]
+        print(f"dry run: would evaluate {len(steps)} checkpoints of {shown(run)} (steps {', '.join(steps)}) on the "
+              f"{args.suite} suite -> {shown(out)}")
+        return 0
     sweep(run, SUITES[args.suite], out, tokenizer=args.tokenizer, batch_size=args.batch_size,
           max_samples=args.max_samples, every=args.every, force=args.force)
     return 0

@@ -1,6 +1,6 @@
 """Print what a recipe will run, per stage, and plot its LR schedule.
 
-Usage: python -m smolrecipe plan [--recipe tiny] [--out outputs/plots/<recipe>-schedule.png]
+Usage: python -m smolrecipe plan [--recipe tiny] [--out outputs/plots/<recipe>-schedule.png] [--dry-run]
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="smolrecipe plan", description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", default="tiny", help=f"one of {', '.join(RECIPES)}")
     parser.add_argument("--out", type=Path, default=None, help="where to write the schedule plot (PNG)")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan, write no plot")
     args = parser.parse_args(argv)
     recipe = load_recipe(args.recipe)
     print_plan(recipe, extra_columns=_availability_columns())
@@ -23,6 +24,9 @@ def main(argv: list[str]) -> int:
 
     for line in reach_summary(folder_reach(recipe)):  # a stage that would crash nanotron's reader is flagged here
         print(line)
+    if args.dry_run:
+        print("dry run: schedule plot not written")
+        return 0
     out = plot_schedule(recipe, args.out or plots_dir() / f"{args.recipe}-schedule.png")
     print(f"schedule plot: {out}")
     return 0

@@ -5,7 +5,7 @@ Usage:
     python -m smolrecipe scaling --steps 120 --seeds 0  # a quick pass (the budget T in steps, a multiple of 60)
     python -m smolrecipe scaling --data DIR            # another corpus: DIR/<web-edu|web|code|...> tokenized folders
     python -m smolrecipe scaling fit points.csv [RUN_DIR ...]   # fit L(N, D) to your own runs (columns n,d,loss[,flops])
-    (make scaling [STEPS=600] [DATA=DIR])
+    (make scaling [STEPS=600] [DATA=DIR] [DRY_RUN=1])
 
 Runs the local engine on the tiny recipe's tokenized folders (make data RECIPE=tiny first). The experiments and
 their configs are in src/smolrecipe/scaling/experiments.py, each derived from recipes/schedules/base.yaml; every
@@ -35,6 +35,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="initialisation seeds [0 1]")
     p.add_argument("--data", default="outputs/data/tiny/tokenized", help="folder of tokenized source folders [%(default)s]")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    p.add_argument("--dry-run", action="store_true", help="check the data and list the runs; train nothing")
     a = p.parse_args(argv)
     if a.steps < 60 or a.steps % 60:
         raise RecipeError(f"--steps {a.steps} is not a positive multiple of 60", field="--steps",
@@ -57,6 +58,8 @@ def main(argv: list[str]) -> int:
         avg = dict(swa_interval=5, swa_window=window, ema_decay=0.99) if run.averages else {}
         return EngineOptions(max_steps=max_steps, threads=a.threads, progress=False, tensorboard=False, **avg).check()
 
+    if a.dry_run:
+        return dry_run(runs, base, a, out)
     t = time.time()
     print(f"scaling: {len(runs)} runs of the local engine (budget T = {a.steps} steps, seeds {a.seeds}) -> {config_path(out)}")
     results = run_all(runs, base, a.data, out, opts)
@@ -64,6 +67,20 @@ def main(argv: list[str]) -> int:
     print(f"scaling: done in {time.time() - t:.0f} s; report {config_path(out / 'REPORT.md')}")
     for claim, measured, verdict in report.findings(results):
         print(f"  {verdict:<22} {claim}: {measured}")
+    return 0
+
+
+def dry_run(runs, base, a, out: Path) -> int:
+    from smolrecipe.scaling.runner import validation_windows
+
+    validation_windows(a.data, base.tokens.sequence_length, base.model.model_config.vocab_size)  # the data reads
+    steps = sum(r.end - (r.branch or 0) for r in runs)
+    done = sum(1 for r in runs if (out / "results" / f"{r.name}.json").exists())
+    print(f"dry run: would train {len(runs)} runs, {steps:,} steps in all ({steps / a.steps:.1f} budgets T of {a.steps} "
+          f"steps; {done} have results already and are skipped if unchanged), on {a.data} -> {config_path(out)}")
+    for r in runs:
+        origin = f"branch of {r.parent} at {r.branch}" if r.parent else "from scratch"
+        print(f"  {r.name:<28} {r.group:<10} {origin}, {r.shape} to step {r.end}")
     return 0
 
 

@@ -1,6 +1,8 @@
 """Print the upstream versions: installed here, and pinned for the GPU environment.
 
-Usage: python -m smolrecipe versions [--json]
+Usage: python -m smolrecipe versions [--json] [--dry-run]
+
+It only reads, so --dry-run (make DRY_RUN=1) prints the same.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from smolrecipe import versions
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="smolrecipe versions", description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--dry-run", action="store_true", help="the same: this command only reads")
     args = parser.parse_args(argv)
     installed = versions.runtime_versions()
     gpu = {"nanotron": f"{versions.NANOTRON_REPO}@{versions.NANOTRON_COMMIT}",
