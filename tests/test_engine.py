@@ -112,6 +112,7 @@ def test_ctrl_c_saves_a_checkpoint_and_the_rerun_continues_exactly(repo, tmp_pat
 
     from smolrecipe.engine import trainer as T
 
+    handler_before = signal.getsignal(signal.SIGINT)  # SIG_IGN when the suite runs in a background job
     full = train(stage_cfg(repo, 1, tmp_path / "full", interval=100), opts(tmp_path))
     real_loss, calls = T.causal_lm_loss, []
 
@@ -130,7 +131,7 @@ def test_ctrl_c_saves_a_checkpoint_and_the_rerun_continues_exactly(repo, tmp_pat
     monkeypatch.setattr(T, "causal_lm_loss", real_loss)
     rest = train(stage_cfg(repo, 1, tmp_path / "cut", interval=100), opts(tmp_path))
     assert rest.first_step == 4 and rest.losses == {s: full.losses[s] for s in (4, 5, 6)}
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+    assert signal.getsignal(signal.SIGINT) is handler_before  # the handler is put back
 
 
 # ---------------------------------------------------------------- stage transition
