@@ -1,7 +1,8 @@
 # SmolLM2 recipe: a thin dispatcher over `python -m smolrecipe`. `make help` lists every target.
 # Variables: RECIPE (tiny | smollm2-135M | smollm2-360M | smollm2-1.7B), STAGE, ENGINE (auto|local|nanotron),
 # DRY_RUN=1 (every step: check its input and print what it would do, change nothing), FROM, FRACTION, SHAPE, STEPS, MODEL, SUITE, TOKENIZER, REPO (push: RUN, DATA, PRIVATE=1, EVAL;
-# eval-sweep: RUN). Outputs go to outputs/ (SMOLRECIPE_OUTPUTS).
+# eval-sweep: RUN; sft/dpo: CONFIG, ACCELERATE, ARGS; chat: PROMPT, TEMPERATURE, TOP_P, MAX_NEW_TOKENS).
+# Outputs go to outputs/ (SMOLRECIPE_OUTPUTS).
 # Full-size data on Slurm: SLURM=1 (submit; otherwise `make data` only prints the commands), PARTITION, TASKS, LOGS,
 # SLURM_VENV.
 
@@ -15,11 +16,12 @@ VENV     ?= .venv
 PYTHON   := $(VENV)/bin/python
 SMOL     := PYTHONPATH=src $(PYTHON) -m smolrecipe
 DRY      := $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run,)
+POST     := $(if $(CONFIG),--config $(CONFIG),) $(if $(ACCELERATE),--accelerate $(ACCELERATE),) $(if $(MODEL),--model "$(MODEL)",)
 export HF_HUB_DISABLE_TELEMETRY := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help setup setup-gpu lock test demo versions tokenizer check data plan pretrain long-context cooldown \
-        average convert sft dpo eval eval-sweep push scaling report bench clean
+        average convert sft dpo chat eval eval-sweep push scaling report bench clean
 
 help: ## list the targets
 	@echo "usage: make <target> [RECIPE=tiny] [VAR=value ...]"
@@ -71,11 +73,15 @@ average: setup ## average checkpoints (FROM="dir1 dir2 ..." or a run folder) int
 convert: setup ## convert a nanotron checkpoint FROM to a transformers folder (GPU env; DRY_RUN=1 prints the command)
 	@$(SMOL) convert --from "$(FROM)" $(DRY)
 
-sft: setup ## supervised fine-tuning with TRL (post_training/<recipe>/sft.yaml)
-	@$(SMOL) sft --recipe $(RECIPE) $(DRY)
+sft: setup ## SFT with TRL from post_training/<recipe>/sft.yaml (CONFIG=sft-lora, ACCELERATE=cpu|ddp|zero3|fsdp, MODEL=, ARGS=)
+	@$(SMOL) sft --recipe $(RECIPE) $(POST) $(DRY) $(ARGS)
 
-dpo: setup ## DPO with TRL from the SFT output (post_training/<recipe>/dpo.yaml)
-	@$(SMOL) dpo --recipe $(RECIPE) $(DRY)
+dpo: setup ## DPO with TRL from the SFT output (post_training/<recipe>/dpo.yaml; same variables as sft)
+	@$(SMOL) dpo --recipe $(RECIPE) $(POST) $(DRY) $(ARGS)
+
+chat: setup ## talk to MODEL with its chat template, streamed (PROMPT= one answer; TEMPERATURE, TOP_P, MAX_NEW_TOKENS)
+	@$(SMOL) chat --model "$(MODEL)" $(if $(PROMPT),--prompt "$(PROMPT)",) $(if $(TEMPERATURE),--temperature $(TEMPERATURE),) \
+	  $(if $(TOP_P),--top-p $(TOP_P),) $(if $(MAX_NEW_TOKENS),--max-new-tokens $(MAX_NEW_TOKENS),) $(DRY)
 
 eval: setup ## evaluate MODEL with lighteval on SUITE (base | instruct | tiny); TOKENIZER= if MODEL has none
 	@$(SMOL) eval --model "$(MODEL)" --suite $(SUITE) $(if $(TOKENIZER),--tokenizer "$(TOKENIZER)",) $(DRY)

@@ -2,7 +2,7 @@
 import subprocess
 
 TARGETS = ["setup", "setup-gpu", "test", "demo", "tokenizer", "data", "plan", "pretrain", "long-context", "cooldown",
-           "average", "convert", "sft", "dpo", "eval", "eval-sweep", "push", "scaling", "report"]
+           "average", "convert", "sft", "dpo", "chat", "eval", "eval-sweep", "push", "scaling", "report"]
 
 
 def test_make_help_lists_every_target():
@@ -31,3 +31,17 @@ def test_push_target_passes_the_variables():
     assert 'push --run "outputs/checkpoints/tiny" --repo "me/tiny-ckpts"' in out and '--private --steps "200,400"' in out
     out = subprocess.run(["make", "-n", "push", "DATA=outputs/data/tiny", "REPO=me/tiny-data"], capture_output=True, text=True, check=True).stdout
     assert 'push --data "outputs/data/tiny" --repo "me/tiny-data"' in out
+
+
+def test_post_training_targets_pass_the_variables():
+    out = subprocess.run(["make", "-n", "sft", "RECIPE=smollm2-1.7B", "ACCELERATE=zero3", "CONFIG=sft-lora", "DRY_RUN=1",
+                          "ARGS=--max_steps 5"], capture_output=True, text=True, check=True).stdout
+    assert "sft --recipe smollm2-1.7B --config sft-lora --accelerate zero3  --dry-run --max_steps 5" in out
+    out = subprocess.run(["make", "-n", "dpo", "RECIPE=tiny", "MODEL=outputs/post_training/tiny/sft"],
+                         capture_output=True, text=True, check=True).stdout
+    assert 'dpo --recipe tiny   --model "outputs/post_training/tiny/sft"' in out
+    out = subprocess.run(["make", "-n", "chat", "MODEL=outputs/post_training/tiny/dpo", "PROMPT=What is 7 + 5?",
+                          "TEMPERATURE=0.7", "TOP_P=0.9", "MAX_NEW_TOKENS=20", "DRY_RUN=1"],
+                         capture_output=True, text=True, check=True).stdout
+    assert ('chat --model "outputs/post_training/tiny/dpo" --prompt "What is 7 + 5?" --temperature 0.7' in out
+            and "--top-p 0.9" in out and "--max-new-tokens 20" in out and "--dry-run" in out)

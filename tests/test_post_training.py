@@ -1,0 +1,185 @@
+"""Post-training recipes and their guards: TRL's own parser on every YAML, the published values, the loss mask
+TRL builds from the shipped chat template (checked against ids computed by hand), and the checks before training."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from smolrecipe.errors import RecipeError
+
+REPO = Path(__file__).resolve().parents[1]
+PT = REPO / "post_training"
+RECIPES = ("smollm2-1.7B", "smollm2-360M", "smollm2-135M", "tiny")
+CONFIGS = ("sft", "dpo", "sft-lora")
+GPUS = 8  # the accelerate configs' num_processes for the smollm2 recipes
+
+
+def trl_parse(path: Path):
+    """What `trl sft|dpo --config path` parses, with the classes its scripts use and unknown keys fatal."""
+    from trl import DatasetMixtureConfig, DPOConfig, ModelConfig, ScriptArguments, SFTConfig, TrlParser
+
+    cfg = DPOConfig if path.stem == "dpo" else SFTConfig
+    parser = TrlParser((ScriptArguments, cfg, ModelConfig, DatasetMixtureConfig))
+    # --use_cpu: bf16 recipes are checked against the hardware at parse time, and this machine has no GPU
+    return parser.parse_args_and_config(["--config", str(path), "--use_cpu", "true"], fail_with_unknown_args=True)
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_every_recipe_parses_with_trls_parser_and_dpo_never_trains_on_test_prefs(recipe):
+    for config in CONFIGS:
+        path = PT / recipe / f"{config}.yaml"
+        script, train, model, data = trl_parse(path)
+        assert data.datasets, path
+        for d in data.datasets:
+            assert "test" not in d.split, (path, d.split)
+        raw = yaml.safe_load(path.read_text())
+        assert not {"max_seq_length", "torch_dtype", "max_prompt_length", "chat_template", "warmup_ratio"} & set(raw)
+        if config == "dpo":  # DPO starts from this recipe's own SFT output, by path
+            sft = yaml.safe_load((PT / recipe / "sft.yaml").read_text())
+            assert model.model_name_or_path == sft["output_dir"] == f"outputs/post_training/{recipe}/sft"
+        else:
+            assert train.assistant_only_loss and train.chat_template_path == "post_training/chat_template.jinja"
+        assert train.output_dir == f"outputs/post_training/{recipe}/{config}"
+    lora = trl_parse(PT / recipe / "sft-lora.yaml")[2]
+    assert lora.use_peft and lora.lora_r > 0
+
+
+def test_the_published_smollm2_values():
+    """REFERENCE section 4 / SmolLM2 paper: SFT 2 epochs, LR 3e-4 (1.7B) or 1e-3 (small), cosine, warmup ratio 0.1,
+    global batch 128, length 8192; DPO beta 0.5, LR 1e-6, global batch 128, length 1024, on train_prefs."""
+    for recipe, lr, data in (("smollm2-1.7B", 3e-4, ("HuggingFaceTB/smoltalk", "all")),
+                             ("smollm2-360M", 1e-3, ("HuggingFaceTB/smol-smoltalk", None)),
+                             ("smollm2-135M", 1e-3, ("HuggingFaceTB/smol-smoltalk", None))):
+        _, sft, _, mix = trl_parse(PT / recipe / "sft.yaml")
+        assert (sft.num_train_epochs, sft.learning_rate, sft.lr_scheduler_type.value) == (2, lr, "cosine")
+        assert sft.get_warmup_steps(1000) == 100  # transformers reads warmup_steps 0.1 as a ratio
+        assert sft.per_device_train_batch_size * sft.gradient_accumulation_steps * GPUS == 128
+        assert sft.max_length == 8192 and (mix.datasets[0].path, mix.datasets[0].name) == data
+        _, dpo, _, mix = trl_parse(PT / recipe / "dpo.yaml")
+        assert (dpo.beta, dpo.learning_rate, dpo.max_length) == (0.5, 1e-6, 1024)
+        assert dpo.per_device_train_batch_size * dpo.gradient_accumulation_steps * GPUS == 128
+        assert [(d.path, d.split) for d in mix.datasets] == [("HuggingFaceH4/ultrafeedback_binarized", "train_prefs")]
+    for name in ("ddp", "zero3", "fsdp"):
+        acc = yaml.safe_load((PT / "accelerate" / f"{name}.yaml").read_text())
+        assert acc["num_processes"] == GPUS and acc["mixed_precision"] == "bf16"
+    assert yaml.safe_load((PT / "accelerate" / "cpu.yaml").read_text())["use_cpu"] is True
+
+
+def test_an_unknown_key_is_fatal_for_trl_and_named_by_the_check(tmp_path):
+    from smolrecipe.post_training.recipe import parse
+
+    bad = tmp_path / "sft.yaml"
+    bad.write_text((PT / "tiny" / "sft.yaml").read_text().replace("max_length: 512", "max_seq_length: 512"))
+    with pytest.raises(ValueError, match="Unknown arguments from config file"):
+        trl_parse(bad)
+    with pytest.raises(RecipeError) as e:
+        parse(bad, "sft")
+    assert e.value.field == "max_seq_length" and "max_length" in e.value.fix and str(bad) in e.value.render()
+
+
+def test_test_prefs_in_a_training_split_is_refused(tmp_path):
+    from smolrecipe.post_training.recipe import check, parse
+
+    bad = tmp_path / "dpo.yaml"
+    bad.write_text((PT / "smollm2-135M" / "dpo.yaml").read_text().replace(
+        "    split: train_prefs\n", "    split: train_prefs\n  - path: HuggingFaceH4/ultrafeedback_binarized\n"
+        "    split: test_prefs\n"))
+    with pytest.raises(RecipeError) as e:
+        check(parse(bad, "dpo", ["--use_cpu", "true"]))
+    assert e.value.field == "datasets[1].split" and "test_prefs" in e.value.problem
+
+
+# ------------------------------------------------------------------------------------------------ loss mask
+CONVERSATION = [{"role": "system", "content": "Answer briefly."},
+                {"role": "user", "content": "What is 2 + 3?"}, {"role": "assistant", "content": "5"},
+                {"role": "user", "content": "And 7 + 5?"}, {"role": "assistant", "content": "12, since 7 + 5 = 12."}]
+
+
+def by_hand(tok, messages) -> tuple[list[int], list[int]]:
+    """ChatML ids and the trained positions, built piece by piece: the special tokens split the text, so the ids of
+    the whole string are the ids of its pieces in order. Trained: each assistant content and its <|im_end|>."""
+    start, end = tok.convert_tokens_to_ids("<|im_start|>"), tok.convert_tokens_to_ids("<|im_end|>")
+    ids, trained = [], []
+
+    def add(piece, train: bool):
+        new = tok(piece, add_special_tokens=False)["input_ids"] if isinstance(piece, str) else [piece]
+        ids.extend(new)
+        trained.extend([int(train)] * len(new))
+
+    for m in messages:
+        add(start, False)
+        add(m["role"] + "\n", False)
+        assistant = m["role"] == "assistant"
+        add(m["content"], assistant)
+        add(end, assistant)
+        add("\n", False)
+    return ids, trained
+
+
+def sft_trainer(tmp_path, rows, *, template: Path = PT / "chat_template.jinja"):
+    import sys
+
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from hubkit import model_folder
+
+    folder, _ = model_folder(tmp_path / "model", hidden=16, layers=1, intermediate=32)
+    args = SFTConfig(output_dir=str(tmp_path / "out"), assistant_only_loss=True, chat_template_path=str(template),
+                     packing=False, use_cpu=True, bf16=False, report_to="none", activation_checkpointing=False)
+    return SFTTrainer(model=str(folder), args=args, train_dataset=Dataset.from_list(rows))
+
+
+def test_trl_trains_exactly_the_assistant_turns_and_their_end_of_turn(tmp_path):
+    trainer = sft_trainer(tmp_path, [{"messages": CONVERSATION}])
+    row = trainer.train_dataset[0]
+    ids, trained = by_hand(trainer.processing_class, CONVERSATION)
+    assert row["input_ids"] == ids
+    assert [int(label != -100) for label in row["labels"]] == trained
+    assert [label for label, t in zip(row["labels"], trained) if t] == [i for i, t in zip(ids, trained) if t]
+    end = trainer.processing_class.convert_tokens_to_ids("<|im_end|>")
+    trained_ends = [i for i, (tok, t) in enumerate(zip(ids, trained)) if tok == end and t]
+    assert len(trained_ends) == 2 and sum(tok == end for tok in ids) == 5  # 2 of the 5 turn ends are the assistant's
+
+
+def test_a_row_without_an_assistant_turn_is_an_error_not_an_empty_mask(tmp_path):
+    from smolrecipe.post_training.data import read_local_jsonl
+
+    only_user = {"messages": [{"role": "user", "content": "Hello?"}]}
+    f = tmp_path / "train.jsonl"
+    f.write_text(json.dumps({"messages": CONVERSATION}) + "\n" + json.dumps(only_user) + "\n")
+    with pytest.raises(RecipeError) as e:
+        read_local_jsonl(f, "sft", "datasets[0].data_files", PT / "tiny" / "sft.yaml")
+    assert "line 2" in e.value.problem and "assistant" in e.value.problem and e.value.file == str(f)
+    with pytest.raises(RuntimeError, match="no assistant"):  # TRL 1.16 raises too, after loading model and data
+        sft_trainer(tmp_path, [only_user])
+
+
+def test_a_template_without_generation_markers_is_refused_before_training(tmp_path):
+    from smolrecipe.post_training.recipe import check, parse
+
+    plain = tmp_path / "plain.jinja"
+    plain.write_text((PT / "chat_template.jinja").read_text().replace("{%- generation %}", "")
+                     .replace("{%- endgeneration %}", ""))
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text((PT / "tiny" / "sft.yaml").read_text().replace("post_training/chat_template.jinja", str(plain)))
+    with pytest.raises(RecipeError) as e:
+        check(parse(cfg, "sft"))
+    assert e.value.file == str(plain) and e.value.field == "chat_template_path" and "generation" in e.value.problem
+
+
+def test_the_shipped_template_renders_as_the_tiny_tokenizers_template():
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    from smolrecipe.tokenizer import CHAT_TEMPLATE
+
+    for gen in (False, True):
+        a = render_jinja_template(conversations=[CONVERSATION], chat_template=(PT / "chat_template.jinja").read_text(),
+                                  add_generation_prompt=gen)[0]
+        b = render_jinja_template(conversations=[CONVERSATION], chat_template=CHAT_TEMPLATE, add_generation_prompt=gen)[0]
+        assert a == b
+    assert a[0].endswith("<|im_start|>assistant\n12, since 7 + 5 = 12.<|im_end|>\n<|im_start|>assistant\n")
