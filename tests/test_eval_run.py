@@ -169,3 +169,20 @@ def test_sweep_plots_every_checkpoint_against_tokens_and_skips_done_ones(tiny, t
     logs = []
     again = sweep(run, suite, out, max_samples=4, log=logs.append)
     assert sum("already evaluated" in m for m in logs) == 2 and again == points
+
+
+def test_a_push_finds_what_make_eval_wrote_for_the_same_model_and_only_for_it(tiny, tmp_path, monkeypatch):
+    # lighteval records the link `model` as the model's name; the card must still find the evaluation by its path
+    from smolrecipe.evaluation.run import evaluate
+    from smolrecipe.hub import evals
+
+    monkeypatch.setenv("SMOLRECIPE_OUTPUTS", str(tmp_path / "outputs"))
+    ckpt = random_model(tmp_path / "outputs" / "checkpoints" / "t" / "7" / "model", tiny["tok"], seed=3).parent
+    other = random_model(tmp_path / "outputs" / "models" / "other", tiny["tok"], seed=4)
+    suite = one_task_suite(tmp_path, ["tiny_math_bpb|0"], False)
+    summary = evaluate(ckpt / "model", suite, tmp_path / "outputs" / "eval" / "t-7" / "test", max_samples=3)
+    for asked in (ckpt, ckpt / "model"):  # a push names the checkpoint or its model folder
+        (run,) = evals.find_results(asked)
+        assert [(r.task, r.value) for r in run.rows if r.metric == "bits_per_byte"] == \
+            [("tiny_math_bpb|0", summary["results"]["tiny_math_bpb|0"]["bits_per_byte"])]
+    assert evals.find_results(other) == []

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smolrecipe.errors import RecipeError
-from smolrecipe.paths import outputs_dir, repo_root
+from smolrecipe.paths import outputs_dir, repo_root, resolve
 
 FORMULATIONS = {"cf": "cloze (CF)", "mcf": "multiple choice, letters (MCF)", "hybrid": "hybrid"}
 
@@ -106,13 +106,30 @@ def load_results(path: Path) -> EvalRun:
     return run
 
 
+def _evaluated_model(results_file: Path) -> str | None:
+    """The model a lighteval results file is about. `make eval` runs lighteval on a link named `model` and records
+    the real path in its own results.json (<out>/results.json beside <out>/lighteval/results/model/results_*.json);
+    a results file from a plain lighteval run names the model itself."""
+    ours = results_file.parents[3] / "results.json" if len(results_file.parents) > 3 else None
+    try:
+        if ours is not None and ours.is_file():
+            recorded = (json.loads(ours.read_text(encoding="utf-8")).get("model") or {}).get("path")
+            if recorded:
+                return str(resolve(recorded))
+        return (json.loads(results_file.read_text(encoding="utf-8")).get("config_general") or {}).get("model_name")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return None
+
+
 def _same_model(model_name: str | None, model_dir: Path) -> bool:
+    """Whether `model_name` (a path) is `model_dir`, or the `model/` folder inside a local-engine checkpoint."""
     if not model_name:
         return False
+    mine = {model_dir.resolve(), (model_dir / "model").resolve()}
     p = Path(model_name)
     for base in (repo_root(), Path.cwd()):
         cand = p if p.is_absolute() else base / p
-        if cand.exists() and cand.resolve() == model_dir.resolve():
+        if cand.exists() and cand.resolve() in mine:
             return True
     return False
 
@@ -133,11 +150,7 @@ def find_results(model_dir: Path, explicit: list[Path] | None = None) -> list[Ev
     evals = outputs_dir() / "eval"
     if evals.is_dir():
         for f in sorted(evals.rglob("results_*.json")):
-            try:
-                name = (json.loads(f.read_text(encoding="utf-8")).get("config_general") or {}).get("model_name")
-            except (OSError, json.JSONDecodeError):
-                continue
-            if _same_model(name, model_dir):
+            if _same_model(_evaluated_model(f), model_dir):
                 found.append(f)
     runs = [load_results(f) for f in dict.fromkeys(found)]
     return sorted(runs, key=lambda r: r.file.name)
