@@ -221,3 +221,23 @@ def test_long_stages_are_bounded_without_a_replay_and_resume_costs_nothing():
     assert nxt == [0, 1, 2, 0, 0, 1, 2, 0]
     for (lo, hi), c in zip(blend_count_bounds([3, 2, 1], 60_000), Blend(normalised_weights([3, 2, 1]), 60_000).counts):
         assert lo <= c <= hi
+
+
+def test_check_flags_a_folder_a_launch_would_read_past_its_end_and_only_that_one(tmp_path):
+    """Reach by hand (what `make check` / `make plan` report): stage 1 runs steps 1-5 at gbs 4 on a:b = 1:1, so it
+    reads 10 windows of each (the blend alternates); stage 2 (steps 6-10, all on a) then needs windows 10..30 of a.
+    a has 20 windows of 24 + 1 tokens: stage 1 fits, stage 2 runs past the end, unless the old reader wraps."""
+    from smolrecipe.engine.reach import launch_reach
+
+    for name in ("a", "b"):
+        write_folder(tmp_path / name, [np.arange(25 * 20)])
+    one = _config(tmp_path, [("s1", 1, {"a": 1, "b": 1}, False)], steps=5)
+    rows = launch_reach(one, {})
+    assert [(r.first, r.last_high, r.available, r.exhausted) for r in rows] == [(0, 10, 20, False), (0, 10, 20, False)]
+    history = {"s1": (1, 5, one)}
+    for wraps, exhausted in ((False, True), (True, False)):
+        two = _config(tmp_path, [("s1", 1, {"a": 1, "b": 1}, False), ("s2", 6, {"a": 1}, wraps)], steps=10)
+        two.checkpoints.resume_checkpoint_path = str(tmp_path / "checkpoints" / "5")
+        (row,) = launch_reach(two, history)
+        assert (row.first, row.last_high, row.available, row.exhausted) == (10, 30, 20, exhausted)
+    assert "reads windows 10..30 of" in row.describe() and "which has 20" in row.describe()
