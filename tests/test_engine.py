@@ -677,3 +677,16 @@ def test_a_launch_trains_even_if_something_turned_gradients_off(repo, tmp_path):
     finally:
         torch.set_grad_enabled(True)
     assert res.last_step == 2 and res.losses[2] < res.losses[1] + 1.0
+
+
+def test_a_metrics_line_cut_by_a_kill_is_dropped_and_the_next_launch_appends_cleanly(tmp_path):
+    from smolrecipe.engine.metrics import MetricsWriter, read_metrics
+
+    whole = '{"step": 1, "loss": 5.0}\n{"step": 2, "loss": 4.5}\n'
+    (tmp_path / "metrics.jsonl").write_text(whole + '{"step": 3, "lo')  # killed in the middle of step 3's line
+    steps, _ = read_metrics(tmp_path)  # reading does not crash: the two whole lines
+    assert {s: r["loss"] for s, r in steps.items()} == {1: 5.0, 2: 4.5}
+    w = MetricsWriter(tmp_path, tensorboard=False)  # the rerun: the torn line is cut, step 3 written again
+    w.log(3, {"loss": 4.25})
+    w.close()
+    assert (tmp_path / "metrics.jsonl").read_text() == whole + '{"step": 3, "loss": 4.25}\n'
