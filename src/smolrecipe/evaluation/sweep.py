@@ -102,8 +102,9 @@ def plot_sweep(points: list[dict], stages: list[tuple[str, int]], suite: Suite, 
             ax.legend(loc="lower left", fontsize=7, frameon=False)
         for name, start in stages[1:]:
             ax.axvline(start, color="grey", ls="--", lw=0.8)
-        for name, start in stages:
-            ax.text(start, 1.0, f" {name}", transform=ax.get_xaxis_transform(), fontsize=7, va="top", color="grey")
+        for name, start in stages:  # a stage that began before the first checkpoint is labelled at the left edge
+            ax.text(max(start, min(x_of)), 1.0, f" {name}", transform=ax.get_xaxis_transform(), fontsize=7, va="top",
+                    color="grey")
     axes[-1, 0].set_xlabel("tokens seen" if points[0]["tokens"] is not None else "step")
     fig.suptitle(title)
     fig.tight_layout()
