@@ -115,6 +115,21 @@ def a_model_folder(root: Path) -> None:
     write("model/model.safetensors", struct.pack("<Q", len(header)) + header + bytes(8))(root)
 
 
+
+def a_model_with_tokenizer(root: Path) -> None:
+    """A transformers folder at model/ with (placeholder) tokenizer files: enough for the checks before training."""
+    a_model_folder(root)
+    write("model/tokenizer_config.json", "{}")(root)
+    write("model/tokenizer.json", "{}")(root)
+
+
+def chat_rows(rel: str, rows: list[dict]):
+    return write(rel, "".join(json.dumps(r) + "\n" for r in rows))
+
+
+PLAIN_TEMPLATE = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+SFT, DPO = "post_training/tiny/sft.yaml", "post_training/tiny/dpo.yaml"
+
 NO_TOKEN = {"HF_TOKEN": None, "HF_HOME": "{root}/hf-home"}  # no token in the environment, no stored login
 
 
@@ -237,6 +252,55 @@ ROWS = [
         "c", "--out", "o"], ["--language", "unknown Stack-Edu language 'Cobol'", "CSharp"]),
     Row("Stack-Edu ids read as if they were code", ["data/web_filter.py", "--input", "stack-edu", "--out", "o"],
         ["--input", "stack-edu holds Software Heritage blob ids"]),
+    # post-training (sft, dpo, chat)
+    Row("sft unknown RECIPE", ["sft", "--recipe", "smollm2-7B"], ["RECIPE", "unknown recipe", "smollm2-1.7B"]),
+    Row("sft unknown CONFIG", ["sft", "--recipe", "tiny", "--config", "sft-qlora"],
+        ["sft-qlora.yaml", "CONFIG", "no such post-training config", "sft-lora"]),
+    Row("sft YAML with a renamed TRL key", ["sft", "--recipe", "tiny", "--dry-run"],
+        ["sft.yaml", "max_seq_length", "unknown key", "max_length"], edit(SFT, "max_length: 256", "max_seq_length: 256")),
+    Row("sft YAML with a misspelt key", ["sft", "--recipe", "tiny", "--dry-run"],
+        ["sft.yaml", "learnig_rate", "did you mean 'learning_rate'"], edit(SFT, "learning_rate:", "learnig_rate:")),
+    Row("sft YAML with a value TRL refuses", ["sft", "--recipe", "tiny", "--dry-run"],
+        ["sft.yaml", "packing_strategy"], edit(SFT, "packing_strategy: bfd", "packing_strategy: tight")),
+    Row("sft override TRL cannot read", ["sft", "--recipe", "tiny", "--dry-run", "--max_steps", "ten"],
+        ["sft.yaml", "--max_steps", "refused"]),
+    Row("DPO training on test_prefs", ["dpo", "--recipe", "smollm2-135M", "--dry-run"],
+        ["dpo.yaml", "datasets[0].split", "test_prefs", "a test split"],
+        edit("post_training/smollm2-135M/dpo.yaml", "split: train_prefs", "split: test_prefs")),
+    Row("sft template without generation markers", ["sft", "--recipe", "tiny", "--dry-run"],
+        ["plain.jinja", "chat_template_path", "no {% generation %} markers"],
+        both(write("plain.jinja", PLAIN_TEMPLATE), edit(SFT, "post_training/chat_template.jinja", "plain.jinja"))),
+    Row("sft before pretraining", ["sft", "--recipe", "tiny", "--dry-run"],
+        ["outputs/checkpoints/tiny-long-context/400", "model_name_or_path", "no such model folder", "make demo"]),
+    Row("sft of a full recipe before conversion", ["sft", "--recipe", "smollm2-1.7B", "--dry-run"],
+        ["outputs/models/smollm2-1.7B-long-context-5240000", "no such model folder",
+         "make convert FROM=outputs/checkpoints/smollm2-1.7B-long-context/5240000"]),
+    Row("dpo before sft", ["dpo", "--recipe", "tiny", "--dry-run"],
+        ["outputs/post_training/tiny/sft", "no such model folder", "make sft RECIPE=tiny"]),
+    Row("sft MODEL not a transformers folder", ["sft", "--recipe", "tiny", "--model", "outputs/notes", "--dry-run"],
+        ["outputs/notes", "MODEL", "not a transformers model folder"], a_run_folder_with_one_file),
+    Row("sft MODEL without a tokenizer", ["sft", "--recipe", "tiny", "--model", "model", "--dry-run"],
+        ["model", "no tokenizer", "save_pretrained"], a_model_folder),
+    Row("sft data without messages", ["sft", "--recipe", "tiny", "--model", "model", "--dry-run"],
+        ["sft-train.jsonl", "datasets[0].data_files", "line 1 has no `messages` column"],
+        both(a_model_with_tokenizer, chat_rows("outputs/data/tiny/chat/sft-train.jsonl", [{"text": "hello"}]))),
+    Row("sft chat without an assistant turn", ["sft", "--recipe", "tiny", "--model", "model", "--dry-run"],
+        ["sft-train.jsonl", "line 2", "no assistant turn", "all zero"],
+        both(a_model_with_tokenizer, chat_rows("outputs/data/tiny/chat/sft-train.jsonl", [
+            {"messages": [{"role": "user", "content": "1+1?"}, {"role": "assistant", "content": "2"}]},
+            {"messages": [{"role": "user", "content": "hello?"}]}]))),
+    Row("dpo pairs without rejected", ["dpo", "--recipe", "tiny", "--model", "model", "--dry-run"],
+        ["dpo-train.jsonl", "datasets[0].data_files", "no `rejected` column"],
+        both(a_model_with_tokenizer, chat_rows("outputs/data/tiny/chat/dpo-train.jsonl", [
+            {"prompt": [{"role": "user", "content": "1+1?"}], "chosen": [{"role": "assistant", "content": "2"}]}]))),
+    Row("sft on GPU configs without a GPU", ["sft", "--recipe", "tiny", "--model", "model", "--accelerate", "zero3"],
+        ["ACCELERATE", "needs GPUs", "ACCELERATE=cpu"], a_model_with_tokenizer),
+    Row("chat MODEL missing", ["chat", "--model", "outputs/post_training/tiny/dpo", "--prompt", "hi"],
+        ["outputs/post_training/tiny/dpo", "MODEL", "no such model folder", "make sft RECIPE=tiny"]),
+    Row("chat MODEL not given", ["chat", "--model", ""], ["MODEL", "no model given"]),
+    Row("chat negative TEMPERATURE", ["chat", "--model", "model", "--temperature", "-1"], ["TEMPERATURE", "negative"]),
+    Row("chat TOP_P 0", ["chat", "--model", "model", "--top-p", "0"], ["TOP_P", "outside (0, 1]"]),
+    Row("chat MAX_NEW_TOKENS 0", ["chat", "--model", "model", "--max-new-tokens", "0"], ["MAX_NEW_TOKENS", "generate nothing"]),
     Row("Stack-Edu contents neither S3 nor a folder", ["data/tokenize_folder.py", "--smollm2", "stack-edu", "--language",
         "Go", "--contents", "ftp://mirror/content"], ["--contents", "neither S3 nor a local folder"]),
 ]
@@ -246,6 +310,7 @@ ROWS = [
 def scratch(tmp_path):
     root = tmp_path / "repo"
     shutil.copytree(REPO / "pretraining" / "configs", root / "pretraining" / "configs")
+    shutil.copytree(REPO / "post_training", root / "post_training")
     return root
 
 

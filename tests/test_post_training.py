@@ -72,7 +72,7 @@ def test_an_unknown_key_is_fatal_for_trl_and_named_by_the_check(tmp_path):
     from smolrecipe.post_training.recipe import parse
 
     bad = tmp_path / "sft.yaml"
-    bad.write_text((PT / "tiny" / "sft.yaml").read_text().replace("max_length: 512", "max_seq_length: 512"))
+    bad.write_text((PT / "tiny" / "sft.yaml").read_text().replace("\nmax_length:", "\nmax_seq_length:"))
     with pytest.raises(ValueError, match="Unknown arguments from config file"):
         trl_parse(bad)
     with pytest.raises(RecipeError) as e:
@@ -183,3 +183,27 @@ def test_the_shipped_template_renders_as_the_tiny_tokenizers_template():
         b = render_jinja_template(conversations=[CONVERSATION], chat_template=CHAT_TEMPLATE, add_generation_prompt=gen)[0]
         assert a == b
     assert a[0].endswith("<|im_start|>assistant\n12, since 7 + 5 = 12.<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_packed_chats_do_not_see_each_other_the_way_trl_trains_on_cpu():
+    """bfd packing flattens chats into one row (padding-free); on CPU (sdpa, no flash attention) transformers keeps
+    them apart only from the position ids and only without a KV cache, which TRL's compute_loss switches off."""
+    import sys
+
+    import torch
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from hubkit import llama
+
+    model = llama(hidden=32, layers=2).train()
+    a, b = list(range(5, 12)), list(range(40, 45))
+    batch = DataCollatorForLanguageModeling(pad_token_id=3, padding_free=True)([{"input_ids": a}, {"input_ids": b}])
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    assert batch["input_ids"].shape == (1, 12) and batch["position_ids"][0].tolist() == [*range(7), *range(5)]
+    with torch.no_grad():
+        alone = torch.cat([model(torch.tensor([a]), use_cache=False).logits, model(torch.tensor([b]), use_cache=False).logits], 1)
+        packed = model(**inputs, use_cache=False).logits  # what SFTTrainer.compute_loss passes
+        leaky = model(**inputs).logits                    # the model's default use_cache=True
+    assert torch.allclose(packed, alone, atol=1e-5)
+    assert not torch.allclose(leaky[:, 7:], alone[:, 7:], atol=1e-3)  # b attends to a: why the trainer's flag matters

@@ -124,10 +124,19 @@ def is_model_folder(path: Path) -> bool:
                                                   (path / "adapter_config.json").is_file())
 
 
+def last_step(recipe: str) -> str:
+    """The final step of a recipe's context extension (its converted checkpoint is the SFT's starting model)."""
+    import yaml
+
+    cfg = repo_root() / "pretraining" / "configs" / recipe / "long-context.yaml"
+    return str(yaml.safe_load(cfg.read_text())["tokens"]["train_steps"]) if cfg.is_file() else "STEP"
+
+
 def check_start_model(s: Step) -> Path:
     """The transformers folder to start from (a local-engine checkpoint's model/), or an error naming the path."""
     m = s.model
-    first = f"make sft RECIPE={s.recipe}" if s.step == "dpo" else f"make convert / make long-context RECIPE={s.recipe}"
+    first = (f"make sft RECIPE={s.recipe}" if s.step == "dpo" else "make demo (or make long-context RECIPE=tiny)"
+             if s.recipe == "tiny" else f"make convert FROM=outputs/checkpoints/{s.recipe}-long-context/{last_step(s.recipe)}")
     where = "MODEL" if s.model != resolve(s.rec.model.model_name_or_path or "") else "model_name_or_path"
     if not m.exists():
         raise RecipeError(f"no such model folder (the starting model of this {s.step})", file=config_path(m), field=where,

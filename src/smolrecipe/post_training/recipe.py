@@ -137,6 +137,12 @@ def check(rec: Recipe) -> None:
             missing = [c for c in need if c not in src["columns"]]
             raise RecipeError(f"keeps columns {src['columns']}, without {missing} that trl {rec.step} needs",
                               file=str(rec.path), field=f"{src['field']}.columns", fix=f"list {list(need)}")
+    choices = {"packing_strategy": ("bfd", "bfd_split", "wrapped"), "truncation_mode": ("keep_start", "keep_end")}
+    for key, allowed in choices.items():  # TRL 1.16 reads these only once training starts
+        value = getattr(rec.train, key, None)
+        if value is not None and value not in allowed:
+            raise RecipeError(f"{key} {value!r} is not one of {', '.join(allowed)}", file=str(rec.path), field=key,
+                              fix=f"use {allowed[0]} (see trl {rec.step} --help)")
     if rec.step == "sft" and rec.train.assistant_only_loss and rec.train.chat_template_path:
         template = resolve(rec.train.chat_template_path)
         if not template.is_file():
