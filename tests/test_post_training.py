@@ -207,3 +207,51 @@ def test_packed_chats_do_not_see_each_other_the_way_trl_trains_on_cpu():
         leaky = model(**inputs).logits                    # the model's default use_cache=True
     assert torch.allclose(packed, alone, atol=1e-5)
     assert not torch.allclose(leaky[:, 7:], alone[:, 7:], atol=1e-3)  # b attends to a: why the trainer's flag matters
+
+
+def test_sft_then_dpo_from_the_command_line_publish_models_with_their_record(tmp_path):
+    """make sft then make dpo as a user runs them (a random model in the base model's place, 2 steps each); a rerun
+    is skipped; the DPO output answers through make chat."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import trl
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from hubkit import model_folder
+
+    root = tmp_path / "repo"
+    for d in ("post_training", "pretraining/configs", "evaluation/data"):
+        shutil.copytree(REPO / d, root / d)
+    model_folder(root / "outputs" / "checkpoints" / "tiny-long-context" / "400", hidden=16, layers=1, intermediate=32)
+    env = {**os.environ, "SMOLRECIPE_ROOT": str(root), "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1",
+           "HF_DATASETS_OFFLINE": "1"}
+    env.pop("SMOLRECIPE_OUTPUTS", None)
+
+    def run(*argv):
+        r = subprocess.run([sys.executable, "-m", "smolrecipe", *argv], cwd=root, env=env, capture_output=True,
+                           text=True, timeout=600)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+        return r.stdout
+
+    out = run("sft", "--recipe", "tiny", "--max_steps", "2")
+    assert "starting fresh" in out and "accelerate launch --config_file post_training/accelerate/cpu.yaml" in out
+    sft = root / "outputs" / "post_training" / "tiny" / "sft"
+    for f in ("model.safetensors", "config.json", "tokenizer.json", "chat_template.jinja", "smolrecipe_post_training.json"):
+        assert (sft / f).is_file(), f
+    assert not (sft.parent / "sft-run").exists()  # TRL's work folder goes once the model is published
+    rec = json.loads((sft / "smolrecipe_post_training.json").read_text())
+    assert rec["step"] == "sft" and rec["recipe"] == "tiny" and rec["config"] == "post_training/tiny/sft.yaml"
+    assert rec["parent_model"]["path"] == "outputs/checkpoints/tiny-long-context/400"
+    assert rec["versions"]["trl"] == trl.__version__ and rec["data"]["rows"] == rec["data"]["kept"] == 4000
+    assert json.loads((sft / "tokenizer_config.json").read_text())["eos_token"] == "<|im_end|>"  # generation stops there
+    assert "already complete" in run("sft", "--recipe", "tiny", "--max_steps", "2")
+
+    out = run("dpo", "--recipe", "tiny", "--max_steps", "2")
+    dpo = json.loads((sft.parent / "dpo" / "smolrecipe_post_training.json").read_text())
+    assert dpo["parent_model"]["path"] == "outputs/post_training/tiny/sft" and dpo["parent_model"]["record"]["step"] == "sft"
+    assert "not an SFT output" not in out and "rewards/accuracies" in (sft.parent / "dpo" / "train.log").read_text()
+    out = run("chat", "--model", "outputs/post_training/tiny/dpo", "--prompt", "What is 7 + 5?", "--max-new-tokens", "3")
+    assert out.startswith("user: What is 7 + 5?\nassistant: ")

@@ -65,6 +65,16 @@ def steps() -> list[Step]:
              ["average", "outputs/checkpoints/tiny", "--last", "5", "--until", "200"], artifacts=["outputs/averages"]),
         Step("eval-base", "evaluation: the tiny suite on the base model (lighteval, offline)",
              ["eval", "--model", "outputs/checkpoints/tiny-long-context/400", "--suite", "tiny"], artifacts=["outputs/eval"]),
+        Step("sft", "post-training: SFT with TRL on generated chats (held-out prompts excluded)", ["sft", "--recipe", "tiny"],
+             artifacts=["outputs/post_training/tiny/sft"]),
+        Step("dpo", "post-training: DPO with TRL from the SFT model (correct answer chosen over a wrong one)",
+             ["dpo", "--recipe", "tiny"], artifacts=["outputs/post_training/tiny/dpo"]),
+        Step("eval-sft", "evaluation: the tiny suite on the SFT model", ["eval", "--model", "outputs/post_training/tiny/sft",
+                                                                          "--suite", "tiny"]),
+        Step("eval-dpo", "evaluation: the tiny suite on the DPO model", ["eval", "--model", "outputs/post_training/tiny/dpo",
+                                                                          "--suite", "tiny"]),
+        Step("chat", "chat: one answer from the DPO model (make chat PROMPT=...)",
+             ["chat", "--model", "outputs/post_training/tiny/dpo", "--prompt", "What is 7 + 5?"]),
         Step("nanotron", "the 1.7B stage 3 on a GPU cluster: the nanotron command (dry run)",
              ["pretrain", "--recipe", "smollm2-1.7B", "--stage", "3", "--engine", "nanotron", "--dry-run"]),
         Step("report", "report card: Markdown + PNGs and one self-contained HTML page", ["report", "--recipe", "tiny"],
@@ -145,6 +155,15 @@ def describe(step: Step, text: str) -> str:
     if step.key == "data":
         tokens = re.findall(r"^\s+\S+\s+([\d,]+) tokens", text, flags=re.M)
         return f"{sum(int(t.replace(',', '')) for t in tokens) / 1e6:.1f}M tokens" if tokens else ""
+    m = re.search(r"^(sft|dpo) finished in \d+ s: (.*); model ->", text, flags=re.M)
+    if m:
+        return m.group(2)
+    m = re.search(r"^\| tiny chat tasks, exact match .*\| ([\d.]+ ± [\d.]+) \|$", text, flags=re.M)
+    if m:
+        return f"exact match {m.group(1)}%"
+    m = re.search(r"^assistant: (.*)$", text, flags=re.M)
+    if step.key == "chat" and m:
+        return f"What is 7 + 5? -> {m.group(1).strip()[:60]}"
     m = re.search(r"averaged (\d+) checkpoints", text)
     if m:
         return f"{m.group(1)} checkpoints averaged"

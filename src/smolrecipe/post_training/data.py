@@ -23,7 +23,7 @@ from smolrecipe.paths import outputs_dir, repo_root, shown
 from smolrecipe.publish import atomic_write_text
 
 TINY_SFT_ITEMS = 4000
-TINY_DPO_ITEMS = 2000
+TINY_DPO_ITEMS = 800
 
 
 def tiny_chat_dir() -> Path:
