@@ -255,3 +255,20 @@ def test_sft_then_dpo_from_the_command_line_publish_models_with_their_record(tmp
     assert "not an SFT output" not in out and "rewards/accuracies" in (sft.parent / "dpo" / "train.log").read_text()
     out = run("chat", "--model", "outputs/post_training/tiny/dpo", "--prompt", "What is 7 + 5?", "--max-new-tokens", "3")
     assert out.startswith("user: What is 7 + 5?\nassistant: ")
+
+
+def test_decontamination_removes_planted_benchmark_items_from_chat_contents(tmp_path):
+    """A GSM8K test problem quoted inside a longer user turn (13-gram overlap) and a tiny held-out prompt verbatim
+    (exact match: shorter than 13 words) are removed; train chats of the generator are all kept."""
+    from smolrecipe.data.tiny_tasks import chat, generate
+    from smolrecipe.post_training.data import decontaminate
+
+    gsm = json.loads((REPO / "evaluation" / "data" / "gsm8k" / "test.jsonl").read_text().splitlines()[3])
+    held = json.loads((REPO / "evaluation" / "data" / "tiny" / "chat" / "test.jsonl").read_text().splitlines()[0])
+    rows = [chat(it) for it in generate("train", 300)]
+    rows.append({"messages": [{"role": "user", "content": "Please help with my homework. " + gsm["question"]},
+                              {"role": "assistant", "content": gsm["answer"]}]})
+    rows.append({"messages": [{"role": "user", "content": held["prompt"]}, {"role": "assistant", "content": held["answer"]}]})
+    kept, report = decontaminate(rows, tmp_path / "index")
+    assert len(kept) == 300 and kept == rows[:300]
+    assert report["removed_13gram"] == {"gsm8k": 1} and report["removed_exact_prompt"] == {"tiny_chat": 1}

@@ -337,14 +337,31 @@ def train_metrics(s: Step) -> dict:
     return out
 
 
-def publish(s: Step, record: dict) -> None:
+def merge_adapter(s: Step, start: Path, tmp: Path) -> None:
+    """A LoRA run saves only its adapter: keep it in adapter/ and write the merged model beside, so that eval, chat
+    and DPO read the output like any transformers folder (the adapter names a start folder that is deleted)."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    (tmp / "adapter").mkdir()
+    for f in s.work.iterdir():
+        if f.is_file() and f.name.startswith("adapter_"):
+            shutil.copy2(f, tmp / "adapter" / f.name)
+    base = AutoModelForCausalLM.from_pretrained(start)
+    PeftModel.from_pretrained(base, s.work).merge_and_unload().save_pretrained(tmp)
+
+
+def publish(s: Step, record: dict, start: Path) -> None:
     """Move TRL's saved model (not its checkpoints) into the output folder, atomically, with the record."""
     from smolrecipe.publish import publishing
 
+    lora = (s.work / "adapter_config.json").is_file()
     with publishing(s.out) as tmp:
         for f in s.work.iterdir():
-            if f.is_file() and f.name not in ("run.json", "training_args.bin"):
+            if f.is_file() and f.name not in ("run.json", "training_args.bin") and not (lora and f.name.startswith("adapter_")):
                 shutil.copy2(f, tmp / f.name)
+        if lora:
+            merge_adapter(s, start, tmp)
         if not (tmp / "chat_template.jinja").is_file() and getattr(s.rec.train, "chat_template_path", None):
             shutil.copy2(resolve(getattr(s.rec.train, "chat_template_path", None)), tmp / "chat_template.jinja")
         (tmp / RECORD).write_text(json.dumps(record, indent=1, default=str))
@@ -398,7 +415,7 @@ def run_step(step: str, argv: list[str]) -> int:
                                                                                  "removed_exact_prompt", "benchmarks")},
                        "sources": report.get("sources")},
               "metrics": metrics, "seconds": round(time.time() - t, 1), "versions": runtime_versions()}
-    publish(s, record)
+    publish(s, record, start)
     loss = (f"loss {metrics['first_loss']:.3f} -> {metrics['last_loss']:.3f}" if metrics.get("last_loss") is not None
             else f"train loss {metrics['train_loss']}" if "train_loss" in metrics else "no loss logged")
     acc = f", reward accuracy {metrics['rewards/accuracies']:.2f}" if "rewards/accuracies" in metrics else ""
