@@ -156,8 +156,8 @@ def describe(step: Step, text: str) -> str:
         tokens = re.findall(r"^\s+\S+\s+([\d,]+) tokens", text, flags=re.M)
         return f"{sum(int(t.replace(',', '')) for t in tokens) / 1e6:.1f}M tokens" if tokens else ""
     m = re.search(r"^(sft|dpo) finished in \d+ s: (.*); model ->", text, flags=re.M)
-    if m:
-        return m.group(2)
+    if m:  # not "loss ...": the summary reads those as a pretraining stage's last-10 mean
+        return f"training {m.group(2)}"
     m = re.search(r"^\| tiny chat tasks, exact match .*\| ([\d.]+ ± [\d.]+) \|$", text, flags=re.M)
     if m:
         return f"exact match {m.group(1)}%"
