@@ -272,3 +272,30 @@ def test_decontamination_removes_planted_benchmark_items_from_chat_contents(tmp_
     kept, report = decontaminate(rows, tmp_path / "index")
     assert len(kept) == 300 and kept == rows[:300]
     assert report["removed_13gram"] == {"gsm8k": 1} and report["removed_exact_prompt"] == {"tiny_chat": 1}
+
+
+def test_dpo_from_a_model_that_is_not_an_sft_output_warns_and_a_dry_run_writes_nothing(tmp_path, monkeypatch, capsys):
+    import shutil
+    import sys
+
+    from smolrecipe.cli import main
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from hubkit import model_folder
+
+    root = tmp_path / "repo"
+    shutil.copytree(PT, root / "post_training")
+    model_folder(root / "plain", hidden=16, layers=1, intermediate=32)
+    pairs = root / "outputs" / "data" / "tiny" / "chat" / "dpo-train.jsonl"
+    pairs.parent.mkdir(parents=True)
+    pairs.write_text(json.dumps({"prompt": [{"role": "user", "content": "1 + 1?"}],
+                                 "chosen": [{"role": "assistant", "content": "2"}],
+                                 "rejected": [{"role": "assistant", "content": "3"}]}) + "\n")
+    monkeypatch.setenv("SMOLRECIPE_ROOT", str(root))
+    monkeypatch.setenv("SMOLRECIPE_OUTPUTS", str(root / "outputs"))
+    monkeypatch.chdir(root)
+    before = sorted(p for p in root.rglob("*"))
+    assert main(["dpo", "--recipe", "tiny", "--model", "plain", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: plain is not an SFT output of this project" in out and "nothing written" in out
+    assert sorted(p for p in root.rglob("*")) == before
