@@ -3,6 +3,7 @@ numbers against a plain transformers loop, the chat template as the suite says, 
 name, reruns skipped, and a sweep over checkpoints with its plot."""
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import math
 import os
@@ -185,4 +186,5 @@ def test_a_push_finds_what_make_eval_wrote_for_the_same_model_and_only_for_it(ti
         (run,) = evals.find_results(asked)
         assert [(r.task, r.value) for r in run.rows if r.metric == "bits_per_byte"] == \
             [("tiny_math_bpb|0", summary["results"]["tiny_math_bpb|0"]["bits_per_byte"])]
+        assert run.lighteval == importlib.metadata.version("lighteval")  # the card says which lighteval ran it
     assert evals.find_results(other) == []

@@ -79,6 +79,9 @@ def load_results(path: Path) -> EvalRun:
     side = Path(path).parent / "protocol.json"
     if not protocol and side.is_file():
         protocol = json.loads(side.read_text(encoding="utf-8"))
+    ours = _our_summary(Path(path))
+    if not protocol and ours:  # `make eval` records the versions it ran with beside lighteval's own file
+        protocol = {"lighteval_version": (ours.get("versions") or {}).get("lighteval")}
     general = data.get("config_general") or {}
     version = protocol.get("lighteval_version")
     sha = general.get("lighteval_sha")
@@ -106,16 +109,25 @@ def load_results(path: Path) -> EvalRun:
     return run
 
 
+def _our_summary(results_file: Path) -> dict | None:
+    """The results.json `make eval` writes at <out>/ for lighteval's <out>/lighteval/results/model/results_*.json."""
+    if len(results_file.parents) <= 3:
+        return None
+    ours = results_file.parents[3] / "results.json"
+    try:
+        return json.loads(ours.read_text(encoding="utf-8")) if ours.is_file() else None
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def _evaluated_model(results_file: Path) -> str | None:
     """The model a lighteval results file is about. `make eval` runs lighteval on a link named `model` and records
     the real path in its own results.json (<out>/results.json beside <out>/lighteval/results/model/results_*.json);
     a results file from a plain lighteval run names the model itself."""
-    ours = results_file.parents[3] / "results.json" if len(results_file.parents) > 3 else None
+    recorded = ((_our_summary(results_file) or {}).get("model") or {}).get("path")
+    if recorded:
+        return str(resolve(recorded))
     try:
-        if ours is not None and ours.is_file():
-            recorded = (json.loads(ours.read_text(encoding="utf-8")).get("model") or {}).get("path")
-            if recorded:
-                return str(resolve(recorded))
         return (json.loads(results_file.read_text(encoding="utf-8")).get("config_general") or {}).get("model_name")
     except (OSError, json.JSONDecodeError, AttributeError):
         return None
