@@ -507,3 +507,24 @@ def test_cli_data_for_a_smollm2_recipe_lists_the_cluster_pipelines(capsys):
     for name in ("fineweb-edu", "dclm", "stack-edu", "finemath-4plus", "cosmopedia-v2", "books"):
         assert f"--smollm2 {name} " in out
     assert "folder not built" in out
+
+
+def test_the_two_parallel_chains_of_the_tiny_build_cover_every_source_once_and_never_read_each_others_output(tmp_path):
+    """The raw corpus and the classifiers are built by two processes at once: a classifier trained in one chain on a
+    raw source written by the other would race it (a half-written folder, or none). `all-modules` is the standard
+    library itself, which no chain writes."""
+    from smolrecipe.data import local_corpus, tiny
+
+    sources = [s for chain_sources, _ in tiny.CHAINS for s in chain_sources]
+    classifiers = [c for _, chain_classifiers in tiny.CHAINS for c in chain_classifiers]
+    assert sorted(sources) == sorted(local_corpus.RAW_SOURCES)
+    assert sorted(classifiers) == sorted(tiny.CLASSIFIERS)
+    for chain_sources, chain_classifiers in tiny.CHAINS:
+        for name in chain_classifiers:
+            raw = tiny.CLASSIFIERS[name][0]
+            assert raw == "all-modules" or raw in chain_sources, f"classifier {name} reads raw/{raw} from the other chain"
+    # a chain builds only its own sources (and the held-out math benchmark with math)
+    assert local_corpus.build(tmp_path, sources=("math",), math_problems=20, benchmark_problems=5) == {"math": 20}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["benchmarks", "math"]
+    with pytest.raises(ValueError, match="unknown raw sources"):
+        local_corpus.build(tmp_path, sources=("poetry",))

@@ -148,8 +148,12 @@ def textbook_docs() -> list[dict]:
     return [{"id": f"pydoc-topic/{k}", "text": v.strip()} for k, v in sorted(topics.items()) if v.strip()]
 
 
-def build(out: Path, *, math_problems: int = 3000, benchmark_problems: int = 200) -> dict[str, int]:
-    """Write every raw source under `out`; returns documents per source.
+RAW_SOURCES = ("prose", "code", "math", "textbooks", "long")
+
+
+def build(out: Path, *, sources=RAW_SOURCES, math_problems: int = 3000, benchmark_problems: int = 200) -> dict[str, int]:
+    """Write the raw sources named in `sources` under `out` (with math, the held-out benchmark); returns documents
+    per source.
 
     A source's DONE file records how it was built; a source built with other sizes is rebuilt (and every step
     reading it then restarts, since the data steps are keyed on their inputs' content)."""
@@ -161,8 +165,12 @@ def build(out: Path, *, math_problems: int = 3000, benchmark_problems: int = 200
         "textbooks": (textbook_docs, {}),
         "long": (long_docs, {"max_bytes": LONG_BYTES, "code_bytes": CODE_BYTES}),
     }
+    unknown = set(sources) - set(builders)
+    if unknown:
+        raise ValueError(f"unknown raw sources {sorted(unknown)}; known: {list(builders)}")
     counts = {}
-    for name, (make, spec) in builders.items():
+    for name in sources:
+        make, spec = builders[name]
         folder = out / name
         done = folder / "DONE"
         if done.exists():
@@ -179,7 +187,7 @@ def build(out: Path, *, math_problems: int = 3000, benchmark_problems: int = 200
         atomic_write_text(done, json.dumps({"documents": len(docs), "spec": spec}) + "\n")
         counts[name] = len(docs)
     bench = out / "benchmarks" / "tiny-math.jsonl"
-    if not bench.exists():
+    if "math" in sources and not bench.exists():
         bench.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(bench, "".join(json.dumps({"question": p["question"], "answer": p["answer"]}) + "\n"
                                          for p in mathgen.held_out(benchmark_problems)))

@@ -27,9 +27,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import multiprocessing
+import os
 import random
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from datatrove.pipeline.tokens import DocumentTokenizer
@@ -72,10 +75,11 @@ def _sample_raw(folder: Path, n: int, seed: int = 0) -> list[dict]:
     return docs[:n]
 
 
-def annotate_and_train(root: Path, tokenizer_file: str, log=print) -> dict:
+def annotate_and_train(root: Path, tokenizer_file: str, log=print, names=tuple(CLASSIFIERS)) -> dict:
     """Heuristic annotations -> one classifier per domain, retrained only when its inputs changed (run key)."""
     infos = {}
-    for name, (raw, scale, threshold, n, epochs) in CLASSIFIERS.items():
+    for name in names:
+        raw, scale, threshold, n, epochs = CLASSIFIERS[name]
         out = root / "classifiers" / name
         key = run_key(f"classifier-{name}", reads=[tokenizer_file, root / "raw" / raw],
                       config={"scale": scale, "threshold": threshold, "sample": n, "epochs": epochs})
@@ -98,6 +102,44 @@ def annotate_and_train(root: Path, tokenizer_file: str, log=print) -> dict:
     return infos
 
 
+# The raw corpus and the classifiers trained on it, as two independent chains so that both cores work (each
+# classifier trains on one thread): prose and the edu classifier, the longest pair, in one; the other sources and
+# the code and math classifiers in the other. Every later step needs all of them, so nothing else overlaps.
+CHAINS = ((("prose",), ("edu",)), (("code", "math", "textbooks", "long"), ("code-python", "math")))
+
+
+def _raw_and_classifiers_chain(root: Path, tokenizer_file: str, sources, classifiers) -> tuple[dict, dict, list[str]]:
+    lines: list[str] = []
+    t = time.time()
+    counts = local_corpus.build(root / "raw", sources=sources)
+    lines.append("  " + ", ".join(f"{k} {v} docs" for k, v in counts.items()) + f" ({time.time() - t:.0f} s)")
+    infos = annotate_and_train(root, tokenizer_file, lines.append, names=classifiers)
+    return counts, infos, lines
+
+
+def raw_and_classifiers(root: Path, tokenizer_file: str, log=print) -> tuple[dict, dict]:
+    """Build the raw corpus and train the classifiers, the two chains in parallel on a machine with 2+ cores."""
+    counts, infos = {}, {}
+
+    def take(result):
+        c, i, lines = result
+        counts.update(c)
+        infos.update(i)
+        for line in lines:
+            log(line)
+
+    if (os.cpu_count() or 1) < 2:
+        for chain in CHAINS:
+            take(_raw_and_classifiers_chain(root, tokenizer_file, *chain))
+    else:  # spawn, not fork: the parent may hold torch's thread pool, which a forked child must not inherit
+        with ProcessPoolExecutor(len(CHAINS), mp_context=multiprocessing.get_context("spawn")) as pool:
+            for done in as_completed([pool.submit(_raw_and_classifiers_chain, root, tokenizer_file, *chain)
+                                      for chain in CHAINS]):
+                take(done.result())
+    return ({k: counts[k] for k in local_corpus.RAW_SOURCES if k in counts},
+            {k: infos[k] for k in CLASSIFIERS if k in infos})
+
+
 def preflight(root: Path, tokenizer: str, benchmarks: list[Path]) -> str:
     """Everything that can be missing, checked before any work starts."""
     tok = check_tokenizer(tokenizer)
@@ -116,12 +158,9 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     tok = preflight(root, tokenizer, list(benchmarks))
     t0 = time.time()
     args.logging_dir = str(root / "logs")
-    log(f"==> raw corpus -> {root / 'raw'}")
-    counts = local_corpus.build(root / "raw")
-    log("  " + ", ".join(f"{k} {v} docs" for k, v in counts.items()) + f" ({time.time() - t0:.0f} s)")
-
-    log("==> annotate (offline heuristic judge) and train the classifiers")
-    infos = annotate_and_train(root, tok, log)
+    log(f"==> raw corpus -> {root / 'raw'}; annotate it (offline heuristic judge) and train the classifiers")
+    _, infos = raw_and_classifiers(root, tok, log)
+    log(f"  raw corpus and classifiers: {time.time() - t0:.0f} s")
 
     log("==> decontamination index")
     bench_files = [root / "raw" / "benchmarks" / "tiny-math.jsonl", *map(Path, benchmarks)]
