@@ -241,8 +241,11 @@ def plot_scaling(led, fit, out: Path) -> Path:
         ax.plot([p[3] for p in v["cosine_points"]], [p[2] for p in v["cosine_points"]], marker="x", ls=":",
                 color=line.get_color(), label=f"{size}, cosine runs")
         if fit:
-            ds = np.array([p[1] for p in v["points"]], dtype=float)
-            ax.plot(c, fit["law"].predict(v["n_params"], ds), ls="--", color=line.get_color(), lw=0.8)
+            # the law on a dense token grid, through twice the largest budget: where it lies under the points and
+            # how it extrapolates (FLOPs are proportional to tokens within one size)
+            d0 = np.array([p[1] for p in v["points"]], dtype=float)
+            ds = np.geomspace(d0.min(), 2 * d0.max(), 40)
+            ax.plot(ds * (c[-1] / d0[-1]), fit["law"].predict(v["n_params"], ds), ls="--", color=line.get_color(), lw=1)
     if fit:
         xs = np.geomspace(min(fit["envelope"].flops), max(fit["envelope"].flops), 50)
         ax.plot(xs, fit["envelope"].predict(xs), color="black", lw=1,
