@@ -73,8 +73,8 @@ average: setup ## average checkpoints (FROM="dir1 dir2 ..." or a run folder) int
 convert: setup ## convert a nanotron checkpoint FROM to a transformers folder (GPU env; DRY_RUN=1 prints the command)
 	@$(SMOL) convert --from "$(FROM)" $(DRY)
 
-sft: setup ## SFT with TRL from post_training/<recipe>/sft.yaml (CONFIG=sft-lora, ACCELERATE=cpu|ddp|zero3|fsdp, MODEL=, ARGS=)
-	@$(SMOL) sft --recipe $(RECIPE) $(POST) $(DRY) $(ARGS)
+sft: setup ## SFT with TRL from post_training/<recipe>/sft.yaml (CONFIG=sft-lora, ACCELERATE=cpu|ddp|zero3|fsdp, MODEL=, SYNTHETIC=dir, ARGS=)
+	@$(SMOL) sft --recipe $(RECIPE) $(POST) $(if $(SYNTHETIC),--synthetic "$(SYNTHETIC)",) $(DRY) $(ARGS)
 
 dpo: setup ## DPO with TRL from the SFT output (post_training/<recipe>/dpo.yaml; same variables as sft)
 	@$(SMOL) dpo --recipe $(RECIPE) $(POST) $(DRY) $(ARGS)

@@ -210,8 +210,9 @@ def test_packed_chats_do_not_see_each_other_the_way_trl_trains_on_cpu():
 
 
 def test_sft_then_dpo_from_the_command_line_publish_models_with_their_record(tmp_path):
-    """make sft then make dpo as a user runs them (a random model in the base model's place, 2 steps each); a rerun
-    is skipped; the DPO output answers through make chat."""
+    """make sft then make dpo as a user runs them (a random model in the base model's place, 2 steps each), with
+    outputs/ moved off the repository (SMOLRECIPE_OUTPUTS, as on a cluster's scratch disk); a rerun is skipped; the
+    DPO output answers through make chat."""
     import os
     import shutil
     import subprocess
@@ -225,10 +226,10 @@ def test_sft_then_dpo_from_the_command_line_publish_models_with_their_record(tmp
     root = tmp_path / "repo"
     for d in ("post_training", "pretraining/configs", "evaluation/data"):
         shutil.copytree(REPO / d, root / d)
-    model_folder(root / "outputs" / "checkpoints" / "tiny-long-context" / "400", hidden=16, layers=1, intermediate=32)
+    outputs = tmp_path / "scratch" / "outputs"
+    model_folder(outputs / "checkpoints" / "tiny-long-context" / "400", hidden=16, layers=1, intermediate=32)
     env = {**os.environ, "SMOLRECIPE_ROOT": str(root), "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1",
-           "HF_DATASETS_OFFLINE": "1"}
-    env.pop("SMOLRECIPE_OUTPUTS", None)
+           "HF_DATASETS_OFFLINE": "1", "SMOLRECIPE_OUTPUTS": str(outputs)}
 
     def run(*argv):
         r = subprocess.run([sys.executable, "-m", "smolrecipe", *argv], cwd=root, env=env, capture_output=True,
@@ -238,7 +239,7 @@ def test_sft_then_dpo_from_the_command_line_publish_models_with_their_record(tmp
 
     out = run("sft", "--recipe", "tiny", "--max_steps", "2")
     assert "starting fresh" in out and "accelerate launch --config_file post_training/accelerate/cpu.yaml" in out
-    sft = root / "outputs" / "post_training" / "tiny" / "sft"
+    sft = outputs / "post_training" / "tiny" / "sft"
     for f in ("model.safetensors", "config.json", "tokenizer.json", "chat_template.jinja", "smolrecipe_post_training.json"):
         assert (sft / f).is_file(), f
     assert not (sft.parent / "sft-run").exists()  # TRL's work folder goes once the model is published
@@ -299,3 +300,44 @@ def test_dpo_from_a_model_that_is_not_an_sft_output_warns_and_a_dry_run_writes_n
     out = capsys.readouterr().out
     assert "warning: plain is not an SFT output of this project" in out and "nothing written" in out
     assert sorted(p for p in root.rglob("*")) == before
+
+
+def test_sft_with_synthetic_chats_trains_on_them_after_decontamination(tmp_path, monkeypatch):
+    """`make sft SYNTHETIC=outputs/data/smoltalk` adds every subset folder the synthetic pipeline wrote (its rows as
+    data/smoltalk.py writes them, provenance fields included) to the recipe's own data; a planted GSM8K test problem
+    among them is removed like any other. Counted by hand: the tiny generator's 4,000 chats + 3 synthetic - 1."""
+    import shutil
+
+    from smolrecipe.post_training import launch
+
+    root = tmp_path / "repo"
+    for d in ("post_training", "evaluation/data"):
+        shutil.copytree(REPO / d, root / d)
+    monkeypatch.setenv("SMOLRECIPE_ROOT", str(root))
+    monkeypatch.setenv("SMOLRECIPE_OUTPUTS", str(root / "outputs"))
+    monkeypatch.chdir(root)
+    gsm = json.loads((REPO / "evaluation" / "data" / "gsm8k" / "test.jsonl").read_text().splitlines()[5])
+
+    def conv(user, reply, subset):
+        return {"messages": [{"role": "system", "content": "Rewrite the text."}, {"role": "user", "content": user},
+                             {"role": "assistant", "content": reply}], "subset": subset, "variant": "x", "seed_id": user[:8]}
+
+    synthetic = root / "outputs" / "data" / "smoltalk"
+    (synthetic / "rewrite").mkdir(parents=True)
+    (synthetic / "summarize").mkdir()
+    (synthetic / "rewrite" / "00000.jsonl").write_text(
+        json.dumps(conv("the cat sat on the warm mat all day long", "A cat rested on a warm mat.", "smol-rewrite")) + "\n"
+        + json.dumps(conv("Please rewrite: " + gsm["question"], gsm["answer"], "smol-rewrite")) + "\n")
+    (synthetic / "summarize" / "00001.jsonl").write_text(
+        json.dumps(conv("a long email about the quarterly budget review", "The budget review moved.", "smol-summarize")) + "\n")
+
+    args, extra = launch.parse_args("sft", ["--recipe", "tiny", "--synthetic", "outputs/data/smoltalk"])
+    s = launch.prepare("sft", args, extra)
+    assert [src["field"] for src in s.synthetic] == ["--synthetic outputs/data/smoltalk/rewrite",
+                                                      "--synthetic outputs/data/smoltalk/summarize"]
+    prepared, report = launch.prepare_data(s, launch.check_data(s))
+    rows = [json.loads(line) for line in prepared.read_text().splitlines()]
+    assert len(rows) == report["kept"] == 4000 + 3 - 1 and report["removed_13gram"] == {"gsm8k": 1}
+    replies = [r["messages"][-1]["content"] for r in rows]
+    assert "A cat rested on a warm mat." in replies and "The budget review moved." in replies
+    assert gsm["answer"] not in replies

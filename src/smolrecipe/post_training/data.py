@@ -99,13 +99,30 @@ def read_local_jsonl(path: Path, step: str, field: str, config: Path) -> list[di
     return rows
 
 
-def load_rows(source: dict, step: str, config: Path) -> list[dict]:
-    """All rows of one training source: a local json/jsonl file, or a data set by name (Hub or local folder)."""
+def local_data_files(source: dict, config: Path) -> list[Path]:
+    """The files of a local json source, its glob patterns expanded (as `datasets` does: `dir/*.jsonl`), in order."""
     from smolrecipe.paths import resolve
 
+    names = source["data_files"] if isinstance(source["data_files"], list) else [source["data_files"]]
+    files = []
+    for name in map(str, names):
+        if not any(c in name for c in "*?["):
+            files.append(resolve(name))
+            continue
+        pattern = resolve(name)
+        matched = sorted(p for p in pattern.parent.glob(pattern.name) if p.is_file())
+        if not matched:
+            raise RecipeError(f"the pattern {name} matches no file", file=str(config),
+                              field=f"{source['field']}.data_files", fix="write the data first, or fix the pattern")
+        files.extend(matched)
+    return files
+
+
+def load_rows(source: dict, step: str, config: Path) -> list[dict]:
+    """All rows of one training source: a local json/jsonl file, or a data set by name (Hub or local folder)."""
     if source["path"] == "json" and source["data_files"]:
-        files = source["data_files"] if isinstance(source["data_files"], list) else [source["data_files"]]
-        return [r for f in files for r in read_local_jsonl(resolve(f), step, f"{source['field']}.data_files", config)]
+        return [r for f in local_data_files(source, config)
+                for r in read_local_jsonl(f, step, f"{source['field']}.data_files", config)]
     from datasets import load_dataset
 
     ds = load_dataset(source["path"], name=source["name"], data_files=source["data_files"], split=source["split"])
