@@ -34,20 +34,25 @@ torch_pin=$(grep -E '^torch==' requirements/constraints.txt | cut -d= -f3 | cut 
 [ -n "$torch_pin" ] || fail "requirements/constraints.txt pins no torch version (torch==X)"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   echo "installing torch $torch_pin (an NVIDIA GPU answers: the default build, with CUDA) ..."
-  pip install "torch==$torch_pin" || fail "could not install torch==$torch_pin"
+  pip install --no-compile "torch==$torch_pin" || fail "could not install torch==$torch_pin"
 else
   echo "installing torch $torch_pin (CPU build) ..."
   # A local wheel, when pip is given one (find-links): torch alone first, since its dependencies are not on that
   # disk; then the same pin again, which finds torch installed and fetches only its dependencies from the index.
-  if pip install --no-index --no-deps "torch==$torch_pin" 2>/dev/null; then
-    pip install "torch==$torch_pin" || fail "could not install the dependencies of torch==$torch_pin"
+  if pip install --no-compile --no-index --no-deps "torch==$torch_pin" 2>/dev/null; then
+    pip install --no-compile "torch==$torch_pin" || fail "could not install the dependencies of torch==$torch_pin"
   else
-    pip install "torch==$torch_pin" --index-url "$CPU_INDEX" \
+    pip install --no-compile "torch==$torch_pin" --index-url "$CPU_INDEX" \
       || fail "could not install torch==$torch_pin from $CPU_INDEX (set TORCH_INDEX_URL to a reachable CPU wheel index)"
   fi
 fi
 echo "installing the pinned stack (requirements/constraints.txt) ..."
-pip install -c requirements/constraints.txt -e ".[test]" || fail "could not install the pinned stack (see pip's message above)"
+# pip compiles every installed module to bytecode one file at a time; compileall with one process per core does the
+# same work in parallel afterwards (measured: set-up 118 s -> 98 s on 2 cores). Files that are not valid Python 3.11
+# (templates, other versions' code shipped in wheels) fail to compile either way and are skipped, as pip skips them.
+pip install --no-compile -c requirements/constraints.txt -e ".[test]" || fail "could not install the pinned stack (see pip's message above)"
+site=$("$VENV/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+"$VENV/bin/python" -m compileall -q -j 0 "$site" > "$VENV/.compileall.log" 2>&1 || true
 "$VENV/bin/python" - <<'PY' || fail "could not apply lighteval's offline work-around"
 # lighteval 0.13 downloads tinyBenchmarks.pkl when its task registry is imported; offline that fails.
 # An empty file at that path makes it skip the download (shared STACK.md). Those tasks are not used here.
