@@ -341,3 +341,50 @@ def test_sft_with_synthetic_chats_trains_on_them_after_decontamination(tmp_path,
     replies = [r["messages"][-1]["content"] for r in rows]
     assert "A cat rested on a warm mat." in replies and "The budget review moved." in replies
     assert gsm["answer"] not in replies
+
+
+def test_sft_killed_mid_run_resumes_from_its_last_complete_checkpoint(tmp_path):
+    """SIGKILL to the whole launch (our process, accelerate and TRL) once a checkpoint exists; the same command
+    again says it resumes from the newest complete checkpoint and trains only the steps after it."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from hubkit import model_folder
+
+    root = tmp_path / "repo"
+    for d in ("post_training", "evaluation/data"):
+        shutil.copytree(REPO / d, root / d)
+    model_folder(root / "outputs" / "checkpoints" / "tiny-long-context" / "400", hidden=64, layers=2, intermediate=128)
+    env = {**os.environ, "SMOLRECIPE_ROOT": str(root), "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1",
+           "HF_DATASETS_OFFLINE": "1"}
+    env.pop("SMOLRECIPE_OUTPUTS", None)
+    steps, every = 200, 10
+    argv = [sys.executable, "-m", "smolrecipe", "sft", "--recipe", "tiny", "--max_steps", str(steps), "--save_strategy",
+            "steps", "--save_steps", str(every), "--logging_steps", str(every), "--save_total_limit", "3"]
+    work = root / "outputs" / "post_training" / "tiny" / "sft-run"
+
+    def complete_checkpoints():
+        return sorted(int(p.name.split("-")[1]) for p in work.glob("checkpoint-*") if (p / "trainer_state.json").is_file())
+
+    proc = subprocess.Popen(argv, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 300
+    while not complete_checkpoints() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = complete_checkpoints()
+    assert done and done[-1] < steps, f"no checkpoint before the end of the run: {done}"
+    assert not (root / "outputs" / "post_training" / "tiny" / "sft").exists()  # nothing published by a killed run
+
+    r = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert f"from outputs/post_training/tiny/sft-run/checkpoint-{done[-1]}" in r.stdout
+    losses = [line for line in r.stdout.splitlines() if line.startswith("{'loss'")]
+    assert len(losses) == (steps - done[-1]) // every  # only the steps after the checkpoint were trained
+    assert (root / "outputs" / "post_training" / "tiny" / "sft" / "smolrecipe_post_training.json").is_file()

@@ -291,7 +291,9 @@ def resume_point(s: Step, key: str) -> Path | None:
     state = s.work / "run.json"
     if s.work.exists():
         same = state.is_file() and json.loads(state.read_text()).get("run_key") == key
-        ckpts = sorted(s.work.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+        # transformers writes trainer_state.json last: a checkpoint without it was cut by the kill and is not used
+        ckpts = sorted((p for p in s.work.glob("checkpoint-*") if (p / "trainer_state.json").is_file()),
+                       key=lambda p: int(p.name.split("-")[-1]))
         if same and ckpts:
             print(f"resuming run {key} from {shown(ckpts[-1])}")
             return ckpts[-1]
