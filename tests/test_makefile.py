@@ -36,7 +36,10 @@ def test_push_target_passes_the_variables():
 def test_post_training_targets_pass_the_variables():
     out = subprocess.run(["make", "-n", "sft", "RECIPE=smollm2-1.7B", "ACCELERATE=zero3", "CONFIG=sft-lora", "DRY_RUN=1",
                           "ARGS=--max_steps 5"], capture_output=True, text=True, check=True).stdout
-    assert "sft --recipe smollm2-1.7B --config sft-lora --accelerate zero3  --dry-run --max_steps 5" in out
+    assert "sft --recipe smollm2-1.7B --config sft-lora --accelerate zero3 --dry-run --max_steps 5" in " ".join(out.split())
+    out = subprocess.run(["make", "-n", "sft", "RECIPE=smollm2-1.7B", "SYNTHETIC=outputs/data/smoltalk"],
+                         capture_output=True, text=True, check=True).stdout
+    assert 'sft --recipe smollm2-1.7B --synthetic "outputs/data/smoltalk"' in " ".join(out.split())
     out = subprocess.run(["make", "-n", "dpo", "RECIPE=tiny", "MODEL=outputs/post_training/tiny/sft"],
                          capture_output=True, text=True, check=True).stdout
     assert 'dpo --recipe tiny   --model "outputs/post_training/tiny/sft"' in out

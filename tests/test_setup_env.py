@@ -62,17 +62,21 @@ def torch_pin() -> str:
 def test_no_gpu_takes_the_local_wheel_first(fake):
     r, pips = run_setup(*fake)
     assert r.returncode == 0, r.stderr
-    assert pips[0].endswith(f"install --no-index --no-deps torch=={torch_pin()}")
+    assert pips[0].endswith(f"install --no-compile --no-index --no-deps torch=={torch_pin()}")
     # torch is then installed, so the same pin only brings its dependencies (the local disk has none of them)
-    assert pips[1].endswith(f"install torch=={torch_pin()}")
+    assert pips[1].endswith(f"install --no-compile torch=={torch_pin()}")
     assert not any("download.pytorch.org" in c for c in pips)  # the local wheel was enough
     assert "constraints.txt" in pips[2] and "-e .[test]" in pips[2]
+    # pip compiles nothing; compileall compiles site-packages afterwards, on every core
+    calls = fake[2].read_text().splitlines()
+    compiled = [k for k, c in enumerate(calls) if c.startswith("-m compileall") and "-j 0" in c]
+    assert compiled and compiled[0] > calls.index(pips[2])
 
 
 def test_no_gpu_and_no_local_wheel_uses_the_cpu_index_never_pypi(fake):
     r, pips = run_setup(*fake, fail="--no-index")
     assert r.returncode == 0, r.stderr
-    assert pips[1].endswith(f"install torch=={torch_pin()} --index-url https://download.pytorch.org/whl/cpu")
+    assert pips[1].endswith(f"install --no-compile torch=={torch_pin()} --index-url https://download.pytorch.org/whl/cpu")
     assert [c for c in pips if "torch==" in c and "--index-url" not in c and "--no-index" not in c] == []
     r, pips = run_setup(*fake, fail="--no-index", TORCH_INDEX_URL="http://mirror.local/cpu")
     assert pips[1].endswith("--index-url http://mirror.local/cpu")
@@ -84,7 +88,7 @@ def test_a_gpu_machine_takes_the_default_build(fake):
     (bin_dir / "nvidia-smi").chmod(0o755)
     r, pips = run_setup(root, bin_dir, log)
     assert r.returncode == 0, r.stderr
-    assert pips[0].endswith(f"install torch=={torch_pin()}") and "--index-url" not in pips[0]
+    assert pips[0].endswith(f"install --no-compile torch=={torch_pin()}") and "--index-url" not in pips[0]
 
 
 @pytest.mark.parametrize("fail, says", [
