@@ -224,6 +224,8 @@ def summary(plan: list[Step], seconds: float) -> None:
     losses = [f"{s.key} {s.result.split()[1]}" for s in plan if s.result.startswith("loss ")]
     if losses:
         print("training loss (mean of the last 10 steps): " + ", ".join(losses))
+    for line in eval_table(plan):
+        print(line)
     print("where things are:")
     seen = []
     for s in plan:
@@ -232,3 +234,29 @@ def summary(plan: list[Step], seconds: float) -> None:
                 seen.append(a)
     for a in seen:
         print(f"  {a}")
+
+
+def eval_table(plan: list[Step]) -> list[str]:
+    """The tiny suite's numbers for each model the demo evaluated, read from make eval's results.json."""
+    import json
+
+    from smolrecipe.commands.eval import model_label
+
+    rows = []
+    for s in plan:
+        if s.argv[0] != "eval" or s.status == "failed":
+            continue
+        model = s.argv[s.argv.index("--model") + 1]
+        suite = s.argv[s.argv.index("--suite") + 1]
+        results = outputs_dir() / "eval" / model_label(resolve(model)) / suite / "results.json"
+        if not results.is_file():
+            continue
+        r = json.loads(results.read_text())["results"]
+        get = lambda task, metric: r.get(task, {}).get(metric)  # noqa: E731
+        mc, em, bpb = get("tiny_chat_mc|0", "acc_norm"), get("tiny_chat_gen|0", "em"), get("tiny_math_bpb|0", "bits_per_byte")
+        pct = lambda v: f"{100 * v:5.1f}%" if v is not None else "    -"  # noqa: E731
+        rows.append(f"  {model:<42} {pct(mc):>13} {pct(em):>12} {bpb if bpb is None else f'{bpb:.3f}':>10}")
+    if not rows:
+        return []
+    return ["tiny evaluation suite (make eval SUITE=tiny):",
+            f"  {'model':<42} {'4-way choice':>13} {'exact match':>12} {'math bpb':>10}", *rows]
