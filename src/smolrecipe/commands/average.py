@@ -19,13 +19,8 @@ from pathlib import Path
 from smolrecipe.engine.averaging import average_folders
 from smolrecipe.engine.checkpoint import checkpoint_steps, verify_checkpoint
 from smolrecipe.errors import RecipeError
+from smolrecipe.model_folder import is_model_folder, weights_folder
 from smolrecipe.paths import outputs_dir, user_path
-
-
-def is_model_folder(p: Path) -> bool:
-    """A local-engine checkpoint (metadata.json + model/) or a transformers folder (config.json + safetensors)."""
-    m = p / "model" if (p / "metadata.json").exists() else p
-    return (m / "config.json").is_file() and any(m.glob("*.safetensors"))
 
 
 def expand(paths: list[Path], last: int, until: int | None) -> list[Path]:
@@ -50,7 +45,7 @@ def expand(paths: list[Path], last: int, until: int | None) -> list[Path]:
             raise RecipeError("no such folder", file=str(p), field="FROM", fix="give checkpoint folders or a run folder")
         if (p / "metadata.json").exists():
             verify_checkpoint(p)
-        if not is_model_folder(p):
+        if not is_model_folder(weights_folder(p)):
             raise RecipeError("not a checkpoint, a run folder with numbered checkpoints, nor a transformers model folder",
                               file=str(p), field="FROM",
                               fix="point FROM at <checkpoints_path>/<step> folders or at <checkpoints_path> itself")

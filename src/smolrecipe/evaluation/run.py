@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from smolrecipe.errors import RecipeError
+from smolrecipe.model_folder import is_model_folder, weights_folder
 from smolrecipe.evaluation.suites import Suite, evaluation_dir, tasks_file
 from smolrecipe.paths import resolve, shown
 from smolrecipe.publish import atomic_write_text
@@ -39,9 +40,8 @@ def check_model(model_dir: Path) -> Path:
     if not model_dir.exists():
         raise RecipeError("no such model folder", file=str(model_dir), field="MODEL",
                           fix="point MODEL at a transformers folder (config.json + *.safetensors) or a checkpoint folder")
-    if (model_dir / "metadata.json").exists() and (model_dir / "model").is_dir():
-        model_dir = model_dir / "model"
-    if not (model_dir / "config.json").is_file() or not any(model_dir.glob("*.safetensors")):
+    model_dir = weights_folder(model_dir)
+    if not is_model_folder(model_dir):
         raise RecipeError("not a transformers model folder (no config.json with *.safetensors beside it)",
                           file=str(model_dir), field="MODEL",
                           fix="point MODEL at outputs/checkpoints/<run>/<step>/model or another save_pretrained folder")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smolrecipe.errors import RecipeError
+from smolrecipe.model_folder import is_model_folder, weights_folder
 from smolrecipe.paths import config_path, repo_root, resolve, shown, user_path
 from smolrecipe.post_training import data as ptdata
 from smolrecipe.post_training.recipe import Recipe, check, check_markers, config_file, parse, training_sets
@@ -126,11 +127,6 @@ def show_command(s: Step) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ model
-def is_model_folder(path: Path) -> bool:
-    return (path / "config.json").is_file() and (any(path.glob("*.safetensors")) or
-                                                  (path / "adapter_config.json").is_file())
-
-
 def last_step(recipe: str) -> str:
     """The final step of a recipe's context extension (its converted checkpoint is the SFT's starting model)."""
     import yaml
@@ -148,9 +144,8 @@ def check_start_model(s: Step) -> Path:
     if not m.exists():
         raise RecipeError(f"no such model folder (the starting model of this {s.step})", file=config_path(m), field=where,
                           fix=f"run {first} first, or point {where} at a transformers folder")
-    if (m / "metadata.json").is_file() and (m / "model").is_dir():
-        m = m / "model"
-    if not is_model_folder(m):
+    m = weights_folder(m)
+    if not is_model_folder(m, adapters=True):
         raise RecipeError("not a transformers model folder (no config.json with *.safetensors)", file=config_path(m),
                           field=where, fix="point it at a folder written by save_pretrained (a checkpoint's model/ "
                                            "or a post-training output)")
