@@ -7,6 +7,9 @@ Usage: python benchmarks/bench_data.py        (or: make bench; needs `make data 
                   memory (the limit). Goal: ratio >= 0.7. Also against encode_batch_fast (no offsets).
     decont        NGramsDecontFilter MB/s of training text checked (13-grams, spaCy word tokenizer).
     classifier    EduClassifierFilter documents/s (tiny 2-layer BERT, 128 tokens, 1 thread = one task).
+    chains        the tiny build's first phase (raw corpus + heuristic annotations + the three classifiers), its two
+                  chains in two processes (smolrecipe.data.tiny.raw_and_classifiers) vs the same chains one after
+                  the other in one process, wall clock, into empty folders (--chains-only: just this one).
 """
 from __future__ import annotations
 
@@ -129,13 +132,48 @@ def bench_classifier(texts: list[str], model: Path) -> None:
               f"{len(docs)} docs, torch {torch.__version__}, {threads} thread(s))")
 
 
+def bench_chains(tokenizer: Path, work: Path) -> None:
+    from smolrecipe import machine
+    from smolrecipe.data import tiny
+
+    def serial(root: Path) -> float:
+        t = time.perf_counter()
+        for chain in tiny.CHAINS:
+            tiny._raw_and_classifiers_chain(root, str(tokenizer), *chain)
+        return time.perf_counter() - t
+
+    def parallel(root: Path) -> float:
+        t = time.perf_counter()
+        tiny.raw_and_classifiers(root, str(tokenizer), log=lambda m: None)
+        return time.perf_counter() - t
+
+    one, two = serial(work / "serial"), parallel(work / "parallel")
+    same = all((work / "serial" / "classifiers" / n / "model" / "model.safetensors").read_bytes()
+               == (work / "parallel" / "classifiers" / n / "model" / "model.safetensors").read_bytes()
+               for n in tiny.CLASSIFIERS)
+    print(f"RESULT chains_speedup: {one / two:.2f}x (two processes {two:.1f} s vs one after the other {one:.1f} s, wall "
+          f"clock; classifiers byte-identical: {same}; {os.cpu_count()} cores, {machine.short()}, load "
+          f"{os.getloadavg()[0]:.1f})")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=ROOT / "outputs" / "data" / "tiny")
     p.add_argument("--tokenizer", type=Path, default=ROOT / "outputs" / "tokenizers" / "tiny" / "tokenizer.json")
     p.add_argument("--mb", type=float, default=12.0, help="MB of text for the tokenization benchmark")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the tokenization benchmark")
+    p.add_argument("--chains-only", action="store_true", help="only the raw corpus + classifiers benchmark")
     a = p.parse_args()
+    if a.chains_only:
+        if not a.tokenizer.is_file():
+            print(f"error: missing {a.tokenizer}\n  fix: make tokenizer RECIPE=tiny", file=sys.stderr)
+            return 2
+        work = Path(tempfile.mkdtemp(prefix="bench-chains-"))
+        try:
+            bench_chains(a.tokenizer, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     needed = [a.tokenizer, a.data / "raw" / "prose", a.data / "decont-index", a.data / "classifiers" / "edu"]
     missing = [str(x) for x in needed if not x.exists()]
     if missing:
@@ -148,6 +186,7 @@ def main() -> int:
         bench_tokenize(prose + code, a.tokenizer, work, a.rounds)
         bench_decont(prose[:3000], a.data / "decont-index")
         bench_classifier(prose[:3000], a.data / "classifiers" / "edu")
+        bench_chains(a.tokenizer, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
