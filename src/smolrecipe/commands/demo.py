@@ -237,26 +237,28 @@ def summary(plan: list[Step], seconds: float) -> None:
 
 
 def eval_table(plan: list[Step]) -> list[str]:
-    """The tiny suite's numbers for each model the demo evaluated, read from make eval's results.json."""
+    """The numbers of every model the demo evaluated, from make eval's results.json, scored as its tables are."""
     import json
 
-    from smolrecipe.commands.eval import model_label
+    from smolrecipe.commands.eval import results_dir
+    from smolrecipe.evaluation.suites import SUITES
+    from smolrecipe.evaluation.table import row_scores
+    from smolrecipe.model_folder import weights_folder
 
-    rows = []
+    suite, rows = None, []
     for s in plan:
         if s.argv[0] != "eval" or s.status == "failed":
             continue
-        model = s.argv[s.argv.index("--model") + 1]
-        suite = s.argv[s.argv.index("--suite") + 1]
-        results = outputs_dir() / "eval" / model_label(resolve(model)) / suite / "results.json"
-        if not results.is_file():
-            continue
-        r = json.loads(results.read_text())["results"]
-        get = lambda task, metric: r.get(task, {}).get(metric)  # noqa: E731
-        mc, em, bpb = get("tiny_chat_mc|0", "acc_norm"), get("tiny_chat_gen|0", "em"), get("tiny_math_bpb|0", "bits_per_byte")
-        pct = lambda v: f"{100 * v:5.1f}%" if v is not None else "    -"  # noqa: E731
-        rows.append(f"  {model:<42} {pct(mc):>13} {pct(em):>12} {bpb if bpb is None else f'{bpb:.3f}':>10}")
+        model, suite = s.argv[s.argv.index("--model") + 1], s.argv[s.argv.index("--suite") + 1]
+        f = results_dir(weights_folder(resolve(model)), suite) / "results.json"
+        if f.is_file():
+            rows.append((model, row_scores(json.loads(f.read_text())["results"], SUITES[suite])))
     if not rows:
         return []
-    return ["tiny evaluation suite (make eval SUITE=tiny):",
-            f"  {'model':<42} {'4-way choice':>13} {'exact match':>12} {'math bpb':>10}", *rows]
+    columns = [(r.label, r.label.split(", ")[-1].removesuffix(" (lower is better)"), r.percent) for r in SUITES[suite].rows]
+    cell = lambda v, percent: "-" if v is None else f"{v[0]:.1f}%" if percent else f"{v[0]:.3f}"  # noqa: E731
+    lines = [f"{suite} evaluation suite (make eval SUITE={suite}):",
+             f"  {'model':<42}" + "".join(f" {short:>14}" for _, short, _ in columns)]
+    for model, scores in rows:
+        lines.append(f"  {model:<42}" + "".join(f" {cell(scores.get(label), pct):>14}" for label, _, pct in columns))
+    return lines

@@ -26,6 +26,11 @@ def model_label(model_dir: Path) -> str:
     return "-".join(parts[-2:]) if parts and parts[-1].isdigit() else (parts[-1] if parts else "model")
 
 
+def results_dir(model_dir: Path, suite: str) -> Path:
+    """Where `make eval` writes a model's evaluation by default: outputs/eval/<model label>/<suite>/."""
+    return outputs_dir() / "eval" / model_label(model_dir) / suite
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--suite", choices=sorted(SUITES), default="tiny", help="task suite (SUITE=)")
     parser.add_argument("--tokenizer", default=None, help="tokenizer folder, when the model folder has none (TOKENIZER=)")
@@ -57,7 +62,7 @@ def main(argv: list[str]) -> int:
                           fix="make eval MODEL=outputs/checkpoints/tiny-long-context/400 SUITE=tiny")
     check_numbers(args)
     model_dir = check_model(user_path(args.model))
-    out = user_path(args.out) if args.out else outputs_dir() / "eval" / model_label(model_dir) / args.suite
+    out = user_path(args.out) if args.out else results_dir(model_dir, args.suite)
     if args.dry_run:
         from smolrecipe.evaluation.run import find_tokenizer
 
