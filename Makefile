@@ -34,7 +34,7 @@ setup-gpu: ## create .venv-gpu with nanotron + datatrove at pinned commits and f
 	@bash scripts/setup_gpu_env.sh
 
 lock: setup ## rewrite requirements/constraints.txt from the working .venv
-	@{ head -2 requirements/constraints.txt; $(PYTHON) -m pip freeze --exclude-editable | grep -v '^smolrecipe'; } > requirements/constraints.txt.tmp && mv requirements/constraints.txt.tmp requirements/constraints.txt
+	@{ head -2 requirements/constraints.txt; $(PYTHON) -m pip freeze --all --exclude-editable | grep -v -e "^smolrecipe" -e "^pip=="; } > requirements/constraints.txt.tmp && mv requirements/constraints.txt.tmp requirements/constraints.txt
 
 test: setup ## run the test suite offline (under 15 minutes on 2 cores)
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PYTHONPATH=src $(PYTHON) -m pytest -q tests
