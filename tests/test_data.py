@@ -309,6 +309,27 @@ def test_cli_data_without_tokenizer_exits_2_with_the_fix(scratch_repo, capsys):
     assert not (scratch_repo / "outputs" / "data").exists()  # nothing started
 
 
+def test_workers_1_runs_every_task_in_this_process(tmp_path):
+    """The tiny build's light pipelines (tiny.IN_PROCESS) skip datatrove's worker processes: both tasks here."""
+    import os
+
+    from datatrove.pipeline.filters import LambdaFilter
+    from datatrove.pipeline.writers import JsonlWriter
+
+    from smolrecipe.data.readers import SafeJsonlReader
+
+    for shard in range(2):
+        write_jsonl(tmp_path / "in" / f"{shard}.jsonl", [{"id": f"{shard}-{k}", "text": f"doc {k}"} for k in range(3)])
+    stamp = LambdaFilter(lambda doc: doc.metadata.update(pid=os.getpid()) or True)
+    args = argparse.Namespace(tasks=2, workers=2, logging_dir=str(tmp_path / "logs"), slurm=False)  # --workers 2
+    with time_limit(120):
+        executor.run([SafeJsonlReader(str(tmp_path / "in")), stamp, JsonlWriter(str(tmp_path / "out"), compression="gzip")],
+                     args, "in-process", workers=1)
+    rows = read_jsonl_gz(tmp_path / "out")
+    assert len(rows) == 6 and len(list((tmp_path / "out").glob("*.jsonl.gz"))) == 2  # both tasks, one shard each
+    assert {r["metadata"]["pid"] for r in rows} == {os.getpid()}
+
+
 def test_minhash_removes_near_duplicates(tmp_path):
     from smolrecipe.data.dedup import run_minhash
 

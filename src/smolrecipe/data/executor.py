@@ -62,8 +62,10 @@ def logging_root(args: argparse.Namespace) -> str:
 
 
 def make_executor(pipeline: list, args: argparse.Namespace, logging_name: str, *, tasks: int | None = None,
-                  depends=None):
-    """The executor for one pipeline, logging to <logging root>/<logging_name>; `tasks` overrides --tasks."""
+                  depends=None, workers: int | None = None):
+    """The executor for one pipeline, logging to <logging root>/<logging_name>; `tasks` overrides --tasks and
+    `workers` --workers (local runs only: 1 runs the tasks one after another in this process, which for a light
+    pipeline is faster than starting worker processes that import datatrove and the pipeline's models again)."""
     n = tasks if tasks is not None else args.tasks
     logging_dir = f"{logging_root(args).rstrip('/')}/{logging_name}"
     if getattr(args, "slurm", False):
@@ -79,7 +81,7 @@ def make_executor(pipeline: list, args: argparse.Namespace, logging_name: str, *
         )
     from datatrove.executor import LocalPipelineExecutor
 
-    workers = args.workers if args.workers != -1 else n
+    workers = workers or (args.workers if args.workers != -1 else n)
     return LocalPipelineExecutor(pipeline=pipeline, tasks=n, workers=min(workers, n), logging_dir=logging_dir,
                                  depends=depends)
 
@@ -125,16 +127,16 @@ def start_or_resume(name: str, key: str, logging_dir: str, tasks: int, writes=()
 
 def run(pipeline: list, args: argparse.Namespace, name: str, *, reads=(), writes=(), config: dict | None = None,
         tasks: int | None = None, depends=None, report_bad_input: bool = True, overwrite: bool | None = None,
-        log=print) -> dict:
+        workers: int | None = None, log=print) -> dict:
     """Run (or submit) one keyed pipeline; return its merged stats {step name: {stat: value}} (empty for Slurm).
 
-    `reads`, `writes` and `config` make the run key (see the module doc). Prints one line per kind of skipped
+    `reads`, `writes` and `config` make the run key (see the module doc); `workers` is make_executor's. Prints one line per kind of skipped
     input line (readers.bad_input_summary) unless the caller reports them itself (report_bad_input=False).
     """
     check_executor_args(args)
     n = tasks if tasks is not None else args.tasks
     logging_name, key = keyed_name(name, args, reads=reads, writes=writes, config=config, tasks=n)
-    ex = make_executor(pipeline, args, logging_name, tasks=n, depends=depends)
+    ex = make_executor(pipeline, args, logging_name, tasks=n, depends=depends, workers=workers)
     replace = getattr(args, "overwrite", False) if overwrite is None else overwrite
     start_or_resume(name, key, ex.logging_dir.path, n, writes, overwrite=replace, log=log)
     ex.run()

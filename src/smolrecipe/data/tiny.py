@@ -61,6 +61,13 @@ CLASSIFIERS = {"edu": ("prose", "edu", 3, 2400, 2), "code-python": ("all-modules
                "math": ("math", "math5", 4, 1000, 3)}
 
 
+# Pipelines whose two tasks each take under a second of work at tiny size run them one after the other in this
+# process: two worker processes would first spend 1-3 s each importing datatrove, spaCy (decontamination's word
+# tokenizer) or torch (a classifier) again. Measured on 2 cores: code-edu 4 s -> 1 s, textbooks 3 s -> 1 s.
+# prose-clean, web-edu, math-edu and code-clean (1.6-16 s per task) keep one worker per task.
+IN_PROCESS = {"math-clean", "web", "code", "code-edu", "math", "textbooks", "long"}
+
+
 def _sample_raw(folder: Path, n: int, seed: int = 0) -> list[dict]:
     import gzip
 
@@ -182,6 +189,7 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
         # starts this step fresh and replaces its outputs; an unchanged one resumes or skips it.
         t = time.time()
         stats = executor.run(pipeline, args, name, reads=[*reads, idx], writes=writes, config=config, overwrite=True,
+                             workers=1 if name in IN_PROCESS else None,
                              report_bad_input=False, log=lambda m: log("  " + m))  # bad input is summarised at the end
         log(f"  {name}: {time.time() - t:.0f} s")
         return stats
@@ -198,6 +206,7 @@ def build(root: Path, tokenizer: str, *, args: argparse.Namespace, benchmarks: l
     t_dedup = time.time()
     stats["prose-dedup"] = dedup.run_minhash(str(root / "clean" / "prose"), str(prose), str(root / "minhash" / "prose"),
                                              args, name="prose-dedup", report_bad_input=False, overwrite=True,
+                                             light_stages_in_process=True,
                                              log=lambda m: log("  " + m))
     log(f"  prose-dedup: {time.time() - t_dedup:.0f} s")
     # code and math feed two folders each (all, and classifier-filtered): decontaminated once, into clean/
