@@ -24,8 +24,8 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && "$VENV/bin/python" -c "
 fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 
-pip() {  # pip, quiet, its output in $VENV/.pip-$PIP_LOG.log, shown (minus one harmless warning) on stderr
-  local rc=0 log="$VENV/.pip-${PIP_LOG:-main}.log"
+pip() {  # pip, quiet, its output in $VENV/.pip-$STEP_LOG.log (not PIP_LOG: pip reads that as its --log), shown (minus one harmless warning) on stderr
+  local rc=0 log="$VENV/.pip-${STEP_LOG:-main}.log"
   "$VENV/bin/python" -m pip --disable-pip-version-check -q "$@" > "$log" 2>&1 || rc=$?
   grep -v "is ignored: it is neither" "$log" >&2 || true
   return $rc
@@ -55,10 +55,10 @@ else
   grep -E '^[A-Za-z0-9]' requirements/constraints.txt | grep -v '^torch==' > "$VENV/.pins"
   awk 'NR % 2 == 1' "$VENV/.pins" > "$VENV/.pins-1"
   awk 'NR % 2 == 0' "$VENV/.pins" > "$VENV/.pins-2"
-  PIP_LOG=torch cpu_torch & jobs_=($!)
-  PIP_LOG=pins-1 pip install --no-compile --no-deps -r "$VENV/.pins-1" & jobs_+=($!)
-  PIP_LOG=pins-2 pip install --no-compile --no-deps -r "$VENV/.pins-2" & jobs_+=($!)
-  PIP_LOG=project pip install --no-compile --no-deps -e . & jobs_+=($!)
+  STEP_LOG=torch cpu_torch & jobs_=($!)
+  STEP_LOG=pins-1 pip install --no-compile --no-deps -r "$VENV/.pins-1" & jobs_+=($!)
+  STEP_LOG=pins-2 pip install --no-compile --no-deps -r "$VENV/.pins-2" & jobs_+=($!)
+  STEP_LOG=project pip install --no-compile --no-deps -e . & jobs_+=($!)
   failed=0
   for job in "${jobs_[@]}"; do wait "$job" || failed=1; done
   [ "$failed" = 0 ] || fail "could not install the pinned stack (see pip's message above)"
