@@ -50,7 +50,8 @@ else
   # requirements/constraints.txt is the whole environment, every transitive dependency pinned (make lock), so
   # nothing is left to resolve: each package goes in as pinned, without its dependencies, in four pip processes at
   # once (torch; two halves of the other pins; this project), and `pip check` then proves the set is complete.
-  # One resolving pip did the same one package after another: 61 s -> 30 s on 2 cores (benchmarks/bench_setup.py).
+  # One resolving pip did the same one package after another: installs 61 s -> 30 s, the whole set-up 84 s -> 44 s
+  # on 2 cores (benchmarks/bench_setup.py).
   echo "installing torch $torch_pin (CPU build) and the pinned stack (requirements/constraints.txt) ..."
   grep -E '^[A-Za-z0-9]' requirements/constraints.txt | grep -v '^torch==' > "$VENV/.pins"
   awk 'NR % 2 == 1' "$VENV/.pins" > "$VENV/.pins-1"

@@ -130,8 +130,9 @@ def run(pipeline: list, args: argparse.Namespace, name: str, *, reads=(), writes
         workers: int | None = None, log=print) -> dict:
     """Run (or submit) one keyed pipeline; return its merged stats {step name: {stat: value}} (empty for Slurm).
 
-    `reads`, `writes` and `config` make the run key (see the module doc); `workers` is make_executor's. Prints one line per kind of skipped
-    input line (readers.bad_input_summary) unless the caller reports them itself (report_bad_input=False).
+    `reads`, `writes` and `config` make the run key (see the module doc); `workers` is make_executor's. Prints one
+    line per kind of skipped input line (readers.bad_input_summary) unless the caller reports them itself
+    (report_bad_input=False).
     """
     check_executor_args(args)
     n = tasks if tasks is not None else args.tasks
